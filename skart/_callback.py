@@ -1,0 +1,126 @@
+"""The skorch callback that runs ART's update during training."""
+
+import warnings
+
+import numpy as np
+import torch
+from skorch.callbacks import Callback
+from skorch.dataset import unpack_data
+
+from ._metrics import class_scores
+from ._update import art_distribution
+
+
+class ARTCallback(Callback):
+    """Adaptive Resampling-based Training as a skorch callback.
+
+    During each validation pass the callback keeps the predicted and true
+    class of every validation row, taken from the logits the net already
+    computed for its validation loss (no second forward pass). At the end of
+    the epoch it scores every class (F1 by default), records the scores in the
+    history, and at epochs ``bf, 2*bf, ...`` sets the sampler's distribution
+    to ``p = c * prior + (1 - c) * w`` with ``w`` the normalised difficulties
+    ``1 - score``. Training starts from ``w`` uniform.
+
+    Add it to any skorch net whose training iterator draws from a
+    :class:`ClassDistributionSampler` (``iterator_train__sampler=sampler``)
+    and which has a validation split.
+
+    Parameters
+    ----------
+    sampler : ClassDistributionSampler or None
+        The sampler to update; its class counts give the prior. ``None``
+        scores and records the classes but resamples nothing, which gives a
+        baseline the same history as an ART run.
+    c : float in [0, 1], default=0.5
+        Weight of the empirical prior in the blend.
+    bf : int >= 1, default=1
+        Boost frequency: epochs between refreshes.
+    metric : {"f1", "recall", "precision"} or callable, default="f1"
+        Per-class control metric; see :func:`skart._metrics.class_scores`.
+
+    Notes
+    -----
+    Each epoch's history row gets ``class_scores`` (one score per class, NaN
+    for a class with no validation row), ``valid_<metric>`` (their mean), and,
+    with a sampler, ``p`` (the class distribution the epoch's batches were
+    drawn from) and ``art_refresh`` (whether ``p`` was updated at its end).
+
+    A class with no validation row cannot be scored; it receives the mean
+    difficulty of the scored classes (see :func:`skart.difficulty_weights`)
+    instead of the maximum one, which a score of 0 would give it for the whole
+    run. A class that has validation rows but is never predicted scores 0.
+
+    References
+    ----------
+    .. [1] ART: Adaptive Resampling-based Training for Imbalanced
+       Classification, arXiv:2509.00955, 2025.
+    """
+
+    def __init__(self, sampler=None, *, c=0.5, bf=1, metric="f1"):
+        self.sampler = sampler
+        self.c = c
+        self.bf = bf
+        self.metric = metric
+
+    def initialize(self):
+        if not 0.0 <= self.c <= 1.0:
+            raise ValueError(f"c must be in [0, 1]; got {self.c!r}.")
+        if int(self.bf) != self.bf or self.bf < 1:
+            raise ValueError(f"bf must be an integer >= 1; got {self.bf!r}.")
+        self.y_true_, self.y_pred_ = [], []
+        self.n_refreshes_ = 0
+        return self
+
+    @property
+    def _metric_name(self):
+        return getattr(self.metric, "__name__", "metric") if callable(self.metric) else self.metric
+
+    def on_train_begin(self, net, **kwargs):
+        if self.sampler is not None:
+            prior = self.sampler.class_counts / self.sampler.class_counts.sum()
+            self.prior_ = prior
+            self.sampler.set_distribution(art_distribution(None, prior, self.c))
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.y_true_, self.y_pred_ = [], []
+        if self.sampler is not None:
+            net.history.record("p", self.sampler.p.tolist())
+
+    def on_batch_end(self, net, batch, training, y_pred=None, **kwargs):
+        if training or y_pred is None:
+            return
+        yi = unpack_data(batch)[1]
+        self.n_classes_ = y_pred.shape[1]  # logits are (B, K)
+        self.y_pred_.append(y_pred.detach().argmax(dim=1))  # (B,)
+        self.y_true_.append(torch.as_tensor(yi, device=y_pred.device))  # (B,)
+
+    def on_epoch_end(self, net, **kwargs):
+        if not self.y_true_:
+            warnings.warn(
+                "ARTCallback saw no validation batch: without a validation split "
+                "it cannot score classes, and the sampling distribution stays as it is.",
+                UserWarning,
+                stacklevel=2,
+            )
+            return
+        scores = class_scores(
+            torch.cat(self.y_true_), torch.cat(self.y_pred_), self.n_classes_, self.metric
+        )
+        self.y_true_, self.y_pred_ = [], []
+        history = net.history
+        history.record("class_scores", scores.tolist())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN mean
+            history.record(f"valid_{self._metric_name}", float(np.nanmean(scores)))
+        if self.sampler is None:
+            return
+        refresh = len(history) % self.bf == 0
+        history.record("art_refresh", refresh)
+        history.record("event_art", "")
+        if refresh:
+            p = art_distribution(scores, self.prior_, self.c)
+            self.sampler.set_distribution(p)
+            self.n_refreshes_ += 1
+            top = int(np.argmax(p))
+            history.record("event_art", f"{top}:{p[top]:.2f}")

@@ -1,0 +1,121 @@
+"""In-memory datasets and a loader that yields whole minibatches by tensor indexing.
+
+skorch's default ``DataLoader`` calls ``Dataset.__getitem__`` once per row and
+collates the rows again; for data that already sit in memory that per-row
+Python costs more than a small network's step. Here a batch is one
+``index_select`` on a tensor (or one row slice of a CSR matrix, densified per
+batch only).
+"""
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.utils import check_random_state
+from torch.utils.data import DataLoader, Dataset
+
+
+class ArrayDataset(Dataset):
+    """Features and labels held in memory, indexable by batch.
+
+    Parameters
+    ----------
+    X : torch.Tensor or scipy.sparse.csr_matrix of shape (n_samples, ...)
+        Features. Dense tensors stay on their device; a CSR matrix stays on
+        the CPU and each batch is densified on its own.
+    y : torch.Tensor of shape (n_samples,) or None
+        Labels (class indices), on the device of ``X`` if dense.
+    """
+
+    def __init__(self, X, y=None):
+        self.X = X
+        self.y = y
+
+    def __len__(self):
+        return self.X.shape[0]
+
+    def take(self, idx):
+        """Return the batch ``(X[idx], y[idx])``; ``idx`` is a tensor or a slice."""
+        if sp.issparse(self.X):
+            rows = idx if isinstance(idx, slice) else idx.cpu().numpy()
+            Xb = torch.from_numpy(self.X[rows].toarray())
+            Xb = Xb.to(self.y.device if self.y is not None else "cpu", non_blocking=True)
+        elif isinstance(idx, slice):
+            Xb = self.X[idx]  # a view, no copy
+        else:
+            Xb = self.X.index_select(0, idx)
+        if self.y is None:
+            return Xb, None
+        yb = self.y[idx] if isinstance(idx, slice) else self.y.index_select(0, idx)
+        return Xb, yb
+
+    def __getitem__(self, i):
+        # Row access for the generic DataLoader path (user-chosen iterators).
+        Xi, yi = self.take(slice(i, i + 1))
+        return Xi[0], (yi[0] if yi is not None else torch.tensor(0))
+
+
+class BatchIterator:
+    """Iterate over an :class:`ArrayDataset` in minibatches, by tensor indexing.
+
+    A drop-in for skorch's ``iterator_train`` / ``iterator_valid``: skorch
+    calls it as ``BatchIterator(dataset, batch_size=..., **iterator_kwargs)``
+    and loops over it once per epoch. A dataset other than
+    :class:`ArrayDataset` is handed to a ``torch.utils.data.DataLoader``.
+
+    Parameters
+    ----------
+    dataset : ArrayDataset
+    batch_size : int, default=128
+    shuffle : bool, default=False
+        Draw a fresh permutation each epoch (ignored when ``sampler`` is set).
+    sampler : ClassDistributionSampler, default=None
+        Its :meth:`~ClassDistributionSampler.sample_indices` gives each
+        epoch's rows, read when the epoch starts.
+    drop_last : bool, default=False
+    random_state : int, RandomState instance or None, default=None
+        Seed of the permutations.
+    """
+
+    def __init__(
+        self, dataset, batch_size=128, shuffle=False, sampler=None, drop_last=False,
+        random_state=None,
+    ):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.sampler = sampler
+        self.drop_last = drop_last
+        self._rng = check_random_state(random_state)
+        if not isinstance(dataset, ArrayDataset):
+            self._loader = DataLoader(
+                dataset, batch_size=batch_size, shuffle=shuffle and sampler is None,
+                sampler=sampler, drop_last=drop_last,
+            )
+
+    def _epoch_indices(self):
+        if self.sampler is not None:
+            return self.sampler.sample_indices()
+        if self.shuffle:
+            return self._rng.permutation(len(self.dataset))
+        return None
+
+    def __iter__(self):
+        if not isinstance(self.dataset, ArrayDataset):
+            yield from self._loader
+            return
+        idx = self._epoch_indices()
+        n = len(self.dataset) if idx is None else len(idx)
+        stop = n - n % self.batch_size if self.drop_last else n
+        if idx is not None:
+            # One host-to-device copy of the epoch's indices; batches are views.
+            device = self.dataset.X.device if torch.is_tensor(self.dataset.X) else "cpu"
+            idx = torch.from_numpy(np.ascontiguousarray(idx, dtype=np.int64)).to(device)
+        for start in range(0, stop, self.batch_size):
+            end = min(start + self.batch_size, n)
+            yield self.dataset.take(slice(start, end) if idx is None else idx[start:end])
+
+    def __len__(self):
+        if not isinstance(self.dataset, ArrayDataset):
+            return len(self._loader)
+        n = len(self.dataset) if self.sampler is None else len(self.sampler)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)

@@ -1,0 +1,125 @@
+"""A sampler that draws rows by class according to a distribution it reads at each epoch."""
+
+import numbers
+
+import numpy as np
+from sklearn.utils import check_random_state
+from torch.utils.data import Sampler
+
+
+class ClassDistributionSampler(Sampler):
+    """Draw row indices by class distribution, then uniformly within each class.
+
+    Each pass (epoch) draws ``num_samples`` indices with replacement: how many
+    rows each class gets is drawn from a multinomial with probabilities ``p``,
+    the rows of a class are drawn uniformly among its rows, and the result is
+    shuffled. The distribution is read when a pass starts, so assigning a new
+    one with :meth:`set_distribution` takes effect from the next epoch, even
+    though skorch builds its data loader only once per ``fit``.
+
+    It is a :class:`torch.utils.data.Sampler`, so it works as
+    ``DataLoader(dataset, sampler=...)`` or skorch's
+    ``iterator_train__sampler``; :meth:`sample_indices` returns a whole pass as
+    one array for loaders that index tensors by batch.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Class index of each row, integers in ``[0, n_classes)``.
+    p : array-like of shape (n_classes,), default=None
+        Initial class distribution. ``None`` means the empirical prior of ``y``
+        (the same class mix as plain shuffling, but drawn with replacement).
+    num_samples : int, default=None
+        Indices per pass. ``None`` means ``len(y)``.
+    n_classes : int, default=None
+        Number of classes; ``None`` means ``max(y) + 1``.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the draws.
+
+    Attributes
+    ----------
+    p : ndarray of shape (n_classes,)
+        The class distribution in force.
+    class_counts : ndarray of shape (n_classes,)
+        Rows per class in ``y``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skart import ClassDistributionSampler
+    >>> y = np.array([0] * 90 + [1] * 10)
+    >>> sampler = ClassDistributionSampler(y, p=[0.5, 0.5], random_state=0)
+    >>> idx = sampler.sample_indices()
+    >>> len(idx), round(float(np.mean(y[idx] == 1)), 1)
+    (100, 0.5)
+    """
+
+    def __init__(self, y, p=None, *, num_samples=None, n_classes=None, random_state=None):
+        y = np.asarray(y)
+        if y.ndim != 1 or y.size == 0 or not np.issubdtype(y.dtype, np.integer):
+            raise ValueError(
+                "y must be a non-empty 1-d array of integer class indices; got "
+                f"shape {y.shape} and dtype {y.dtype}. Encode labels first, for "
+                "example with sklearn.preprocessing.LabelEncoder."
+            )
+        if y.min() < 0:
+            raise ValueError(f"Class indices must be >= 0; got {y.min()}.")
+        n_classes = int(y.max()) + 1 if n_classes is None else int(n_classes)
+        if not isinstance(num_samples, numbers.Integral | None) or (
+            num_samples is not None and num_samples < 1
+        ):
+            raise ValueError(f"num_samples must be a positive int or None; got {num_samples!r}.")
+        self.num_samples = len(y) if num_samples is None else int(num_samples)
+        self.class_counts = np.bincount(y, minlength=n_classes)
+        # Rows sorted by class: the rows of class k are order[starts[k]:starts[k+1]].
+        self._order = np.argsort(y, kind="stable")
+        self._starts = np.concatenate(([0], np.cumsum(self.class_counts)[:-1]))
+        self._rng = check_random_state(random_state)
+        self.set_distribution(self.class_counts / len(y) if p is None else p)
+
+    @property
+    def n_classes(self):
+        """Number of classes."""
+        return self.class_counts.size
+
+    def set_distribution(self, p):
+        """Set the class distribution used from the next pass on.
+
+        Parameters
+        ----------
+        p : array-like of shape (n_classes,)
+            Non-negative, normalised here. A class without rows must get 0.
+        """
+        p = np.asarray(p, dtype=np.float64)
+        if p.shape != (self.n_classes,):
+            raise ValueError(f"p must have shape ({self.n_classes},); got {p.shape}.")
+        if not np.all(np.isfinite(p)) or np.any(p < 0) or p.sum() <= 0:
+            raise ValueError(f"p must be finite, non-negative and not all zero; got {p}.")
+        empty = (p > 0) & (self.class_counts == 0)
+        if empty.any():
+            raise ValueError(
+                f"p gives probability to classes {np.flatnonzero(empty).tolist()} "
+                "which have no rows to draw from."
+            )
+        self.p = p / p.sum()
+
+    def sample_indices(self):
+        """Draw one pass of row indices.
+
+        Returns
+        -------
+        indices : ndarray of shape (num_samples,), dtype int64
+        """
+        rng = self._rng
+        per_class = rng.multinomial(self.num_samples, self.p)  # (K,)
+        cls = np.repeat(np.arange(self.n_classes), per_class)  # (n,)
+        pos = (rng.random_sample(self.num_samples) * self.class_counts[cls]).astype(np.int64)
+        indices = self._order[self._starts[cls] + pos]
+        rng.shuffle(indices)
+        return indices
+
+    def __iter__(self):
+        return iter(self.sample_indices().tolist())
+
+    def __len__(self):
+        return self.num_samples

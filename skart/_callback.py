@@ -74,7 +74,10 @@ class ARTCallback(Callback):
 
     @property
     def _metric_name(self):
-        return getattr(self.metric, "__name__", "metric") if callable(self.metric) else self.metric
+        if not callable(self.metric):
+            return self.metric
+        func = getattr(self.metric, "func", self.metric)  # unwrap functools.partial
+        return getattr(func, "__name__", "metric")
 
     def on_train_begin(self, net, **kwargs):
         if self.sampler is not None:

@@ -1,5 +1,6 @@
 """ARTClassifier: a scikit-learn classifier that trains a skorch net with ART."""
 
+import copy
 import inspect
 import warnings
 from numbers import Integral, Real
@@ -285,26 +286,35 @@ class ARTClassifier(ClassifierMixin, BaseEstimator):
         self.callbacks = callbacks
         self.verbose = verbose
         self.random_state = random_state
-        self._check_routed(kwargs)
+        # Stored as they come, like skorch; their names are checked in fit.
         vars(self).update(kwargs)
 
     # -- parameters ---------------------------------------------------------
 
-    def _check_routed(self, params):
-        unknown = [k for k in params if not k.startswith(_ROUTED_PREFIXES)]
-        if unknown:
-            raise TypeError(
-                f"ARTClassifier got unexpected parameters {unknown}. Parameters "
-                "of the network go flat with one of the prefixes "
-                f"{', '.join(_ROUTED_PREFIXES)} (e.g. module__hidden_units)."
-            )
+    def _extra_params(self):
+        # Keyword arguments beyond the signature: public, non-fitted attributes.
+        named = self._get_param_names()
+        return {
+            k: v
+            for k, v in vars(self).items()
+            if k not in named and not k.startswith("_") and not k.endswith("_")
+        }
 
     def _routed_params(self):
-        return {k: v for k, v in vars(self).items() if k.startswith(_ROUTED_PREFIXES)}
+        extra = self._extra_params()
+        unknown = [k for k in extra if not k.startswith(_ROUTED_PREFIXES)]
+        if unknown:
+            raise ValueError(
+                f"ARTClassifier got unknown parameters {unknown}. Its own "
+                f"parameters are {self._get_param_names()}; parameters of the "
+                f"network go flat with one of the prefixes {', '.join(_ROUTED_PREFIXES)} "
+                "(e.g. module__hidden_units=(128, 64))."
+            )
+        return extra
 
     def get_params(self, deep=True):
         params = super().get_params(deep=deep)
-        params.update(self._routed_params())
+        params.update(self._extra_params())
         return params
 
     def set_params(self, **params):
@@ -322,12 +332,15 @@ class ARTClassifier(ClassifierMixin, BaseEstimator):
 
     def _build_net(self, n_features, class_counts, sampler, seed, valid_ds):
         routed = self._routed_params()
-        module = MLP if self.module is None else self.module
+        # Instances are copied: training must not touch the objects we were given.
+        module = MLP if self.module is None else copy.deepcopy(self.module)
         if _accepts(module, "n_features"):
             routed.setdefault("module__n_features", n_features)
         if _accepts(module, "n_classes"):
             routed.setdefault("module__n_classes", len(class_counts))
-        criterion = torch.nn.CrossEntropyLoss if self.criterion is None else self.criterion
+        criterion = (
+            torch.nn.CrossEntropyLoss if self.criterion is None else copy.deepcopy(self.criterion)
+        )
         if _accepts(criterion, "class_counts"):
             routed.setdefault("criterion__class_counts", class_counts)
         device_type = torch.device(self.device).type
@@ -352,7 +365,7 @@ class ARTClassifier(ClassifierMixin, BaseEstimator):
                 ("early_stopping", EarlyStopping(patience=self.patience, load_best=True))
             )
         callbacks.append(("finite_loss", _FiniteLossGuard()))
-        callbacks += list(self.callbacks or [])
+        callbacks += copy.deepcopy(list(self.callbacks or []))
         return _Net(
             module=module,
             criterion=criterion,
@@ -390,7 +403,7 @@ class ARTClassifier(ClassifierMixin, BaseEstimator):
         self : ARTClassifier
             The fitted classifier.
         """
-        self._check_routed(self._routed_params())
+        self._routed_params()  # unknown names fail before any work
         X, y = validate_data(
             self,
             X,
@@ -486,7 +499,8 @@ class ARTClassifier(ClassifierMixin, BaseEstimator):
         y : ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

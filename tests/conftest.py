@@ -1,0 +1,32 @@
+"""Shared fixtures: seeding, devices, and the shared data folder."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    np.random.seed(0)
+    torch.manual_seed(0)
+
+
+@pytest.fixture(params=["cpu", pytest.param("cuda", marks=pytest.mark.cuda)])
+def device(request):
+    if request.param == "cuda" and not torch.cuda.is_available():
+        pytest.skip("CUDA is not available")
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def shared_data():
+    """The offline copies of the benchmark data sets (../shared/data beside the repo)."""
+    path = Path(
+        os.environ.get("SKART_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+    )
+    if not path.is_dir():
+        pytest.skip(f"shared data folder not found at {path}")
+    return path

@@ -1,0 +1,111 @@
+import numpy as np
+import pytest
+import torch
+from skorch import NeuralNetClassifier
+from skorch.dataset import ValidSplit
+from torch import nn
+
+from skart import MLP, ARTCallback, ClassDistributionSampler, art_distribution
+
+
+class CountingMLP(MLP):
+    calls = 0
+
+    def forward(self, X):
+        type(self).calls += 1
+        return super().forward(X)
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    y = rng.choice(3, size=600, p=[0.7, 0.2, 0.1])
+    X = (rng.normal(size=(600, 5)) + y[:, None]).astype(np.float32)
+    return X, y.astype(np.int64)
+
+
+def _net(sampler, callback, **kw):
+    kw = {"lr": 1e-2, "batch_size": 64, **kw}
+    return NeuralNetClassifier(
+        CountingMLP,
+        module__n_features=5,
+        module__n_classes=3,
+        criterion=nn.CrossEntropyLoss,
+        optimizer=torch.optim.AdamW,
+        iterator_train__sampler=sampler,
+        train_split=ValidSplit(0.2, stratified=True, random_state=0),
+        callbacks=[callback],
+        verbose=0,
+        **kw,
+    )
+
+
+def _train_labels(X, y):
+    """Labels of the training fold that the nets' ValidSplit keeps: the sampler's rows."""
+    net = _net(None, None)
+    train_ds, _ = net.train_split(net.get_dataset(X, y), y)
+    return y[train_ds.indices]
+
+
+@pytest.mark.parametrize("bf", [1, 2, 3])
+def test_refreshes_exactly_every_bf_epochs(data, bf):
+    X, y = data
+    sampler = ClassDistributionSampler(_train_labels(X, y), random_state=0)
+    cb = ARTCallback(sampler, c=0.3, bf=bf)
+    net = _net(sampler, cb, max_epochs=7).fit(X, y)
+    hist = net.history
+    refreshes = [e + 1 for e, r in enumerate(hist[:, "art_refresh"]) if r]
+    assert refreshes == list(range(bf, 8, bf))
+    assert cb.n_refreshes_ == len(refreshes)
+
+
+def test_p_follows_the_update_rule(data):
+    X, y = data
+    sampler = ClassDistributionSampler(_train_labels(X, y), random_state=0)
+    cb = ARTCallback(sampler, c=0.4, bf=2)
+    net = _net(sampler, cb, max_epochs=6).fit(X, y)
+    hist = net.history
+    prior = sampler.class_counts / sampler.class_counts.sum()
+    # Epoch 1 draws from the start distribution: w uniform.
+    np.testing.assert_allclose(hist[0, "p"], art_distribution(None, prior, 0.4))
+    for e in range(1, 6):
+        if hist[e - 1, "art_refresh"]:
+            want = art_distribution(hist[e - 1, "class_scores"], prior, 0.4)
+        else:
+            want = hist[e - 1, "p"]
+        np.testing.assert_allclose(hist[e, "p"], want)
+    np.testing.assert_allclose(sampler.p, art_distribution(hist[-1, "class_scores"], prior, 0.4))
+
+
+def test_no_second_forward_pass(data):
+    X, y = data
+    sampler = ClassDistributionSampler(_train_labels(X, y), random_state=0)
+    net = _net(sampler, ARTCallback(sampler), max_epochs=2, batch_size=600)
+    CountingMLP.calls = 0
+    net.fit(X, y)
+    # per epoch: one training batch and one validation batch, nothing more
+    assert CountingMLP.calls == 2 * 2
+
+
+def test_monitor_only_records_scores(data):
+    X, y = data
+    net = _net(None, ARTCallback(None), max_epochs=2, iterator_train__shuffle=True).fit(X, y)
+    assert len(net.history[-1, "class_scores"]) == 3
+    assert "p" not in net.history[-1]
+
+
+def test_needs_a_validation_split(data):
+    X, y = data
+    net = _net(None, ARTCallback(None), max_epochs=1)
+    net.set_params(train_split=None)
+    with pytest.warns(UserWarning, match="saw no validation batch"):
+        net.fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match", [({"c": 1.5}, r"c must be in \[0, 1\]"), ({"bf": 0}, "bf must be")]
+)
+def test_bad_arguments(data, kwargs, match):
+    X, y = data
+    with pytest.raises(ValueError, match=match):
+        _net(None, ARTCallback(None, **kwargs), max_epochs=1).fit(X, y)

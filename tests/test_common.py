@@ -1,0 +1,17 @@
+"""scikit-learn's estimator contract, on a small and fast configuration."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skart import ARTClassifier
+
+
+@parametrize_with_checks(
+    [
+        ARTClassifier(max_epochs=20, lr=1e-2, random_state=0),
+        ARTClassifier(max_epochs=20, lr=1e-2, art=False, random_state=0),
+    ],
+    # None expected: the estimator passes every check.
+    expected_failed_checks=lambda est: {},
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)

@@ -341,7 +341,11 @@ class ARTClassifier(ClassifierMixin, BaseEstimator):
         criterion = (
             torch.nn.CrossEntropyLoss if self.criterion is None else copy.deepcopy(self.criterion)
         )
-        if _accepts(criterion, "class_counts"):
+        if isinstance(criterion, torch.nn.Module):
+            # skorch uses an instance as it is; fill its counts in place (it is our copy).
+            if getattr(criterion, "class_counts", False) is None:
+                criterion.class_counts = torch.as_tensor(class_counts, dtype=torch.float32)
+        elif _accepts(criterion, "class_counts"):
             routed.setdefault("criterion__class_counts", class_counts)
         device_type = torch.device(self.device).type
         if self.optimizer in (torch.optim.AdamW, torch.optim.Adam) and device_type in (

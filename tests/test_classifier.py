@@ -122,6 +122,16 @@ def test_criterion_gets_class_counts(imbalanced):
     np.testing.assert_array_equal(clf.net_.criterion_.class_counts, clf.class_counts_)
 
 
+def test_criterion_instance_gets_class_counts(imbalanced):
+    from skart.losses import LDAMLoss
+
+    given = LDAMLoss(scale=2.0)
+    clf = ARTClassifier(criterion=given, **FAST).fit(*imbalanced)
+    np.testing.assert_array_equal(clf.net_.criterion_.class_counts.numpy(), clf.class_counts_)
+    assert clf.net_.criterion_.scale == 2.0
+    assert given.class_counts is None  # the object passed in is untouched
+
+
 def test_module_instance_is_not_mutated(imbalanced):
     module = nn.Sequential(nn.Linear(8, 3))
     before = [p.detach().clone() for p in module.parameters()]

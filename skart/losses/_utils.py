@@ -1,5 +1,8 @@
 """Shared validation and reduction helpers for the loss-based methods."""
 
+import math
+import numbers
+
 import numpy as np
 import torch
 
@@ -9,9 +12,7 @@ _REDUCTIONS = ("mean", "sum", "none")
 def check_reduction(reduction):
     """Return ``reduction`` if it is one of ``"mean"``, ``"sum"``, ``"none"``."""
     if reduction not in _REDUCTIONS:
-        raise ValueError(
-            f"reduction must be one of {_REDUCTIONS}, got {reduction!r}."
-        )
+        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}.")
     return reduction
 
 
@@ -80,11 +81,12 @@ def check_inputs(logits, target):
     return target.long()
 
 
-def per_class(values, logits, name):
-    """Return ``values`` (K,) on the device and dtype of ``logits``, or None.
+def per_class(values, logits, name, dtype=None):
+    """Return ``values`` (K,) on the device of ``logits``, or None.
 
-    Raises a ValueError when the length does not match the number of columns
-    of ``logits``, rather than letting torch fail with an opaque message.
+    The dtype is ``dtype``, by default that of ``logits``. Raises a ValueError
+    when the length does not match the number of columns of ``logits``,
+    rather than letting torch fail with an opaque message.
     """
     if values is None:
         return None
@@ -94,24 +96,47 @@ def per_class(values, logits, name):
             f"{name} has {values.shape[0]} entries but logits have {n_classes} "
             "classes (columns)."
         )
-    return values.to(device=logits.device, dtype=logits.dtype)
+    return values.to(device=logits.device, dtype=dtype or logits.dtype)
 
 
 def required_class_counts(module, logits):
-    """Return ``module.class_counts`` matched to ``logits``; error if unset."""
+    """Return ``module.class_counts`` on the device of ``logits``; error if unset.
+
+    The dtype is at least float32 (counts above 65504 overflow float16);
+    callers cast the derived (K,) quantity to ``logits.dtype``.
+    """
     if module.class_counts is None:
         raise ValueError(
             f"{type(module).__name__} needs class_counts (training-set count per "
-            "class). Pass class_counts=... or fit it through a skart estimator, "
-            "which fills criterion__class_counts automatically."
+            "class). Pass class_counts=..., or give the criterion as a class to a "
+            "skart estimator, which then fills criterion__class_counts at fit."
         )
-    return per_class(module.class_counts, logits, "class_counts")
+    dtype = torch.promote_types(logits.dtype, torch.float32)
+    return per_class(module.class_counts, logits, "class_counts", dtype)
 
 
-def reduce_loss(loss, reduction):
-    """Apply ``reduction`` to per-sample losses of shape (N,)."""
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    return loss
+def register_class_counts(module, class_counts):
+    """Store validated ``class_counts`` as a float32 buffer (or a None buffer).
+
+    A buffer follows ``module.to(device)``; torch skips None buffers there and
+    in ``state_dict``, so an unset count does not break device moves.
+    """
+    counts = check_class_counts(class_counts)
+    if counts is not None:
+        counts = torch.as_tensor(counts, dtype=torch.float32)
+    module.register_buffer("class_counts", counts)
+
+
+def register_weight(module, weight, name="weight"):
+    """Store a validated per-class weight vector as a (possibly None) buffer."""
+    module.register_buffer(name, as_class_weights(weight, name))
+
+
+def check_non_negative(value, name, strict=False):
+    """Return ``value`` as a float if it is a finite real >= 0 (> 0 if strict)."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    ok = ok and math.isfinite(value) and (value > 0 if strict else value >= 0)
+    if not ok:
+        bound = "> 0" if strict else ">= 0"
+        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}.")
+    return float(value)

@@ -1,5 +1,6 @@
 """Class-balanced per-class weights (inverse frequency / effective number)."""
 
+import math
 import numbers
 
 import torch
@@ -19,6 +20,23 @@ def check_beta(beta, allow_none=True):
         expected = "a float in [0, 1)" + (" or None" if allow_none else "")
         raise ValueError(f"beta must be {expected}, got {beta!r}.")
     return float(beta)
+
+
+def balanced_weights(counts, beta=None):
+    """Torch core of :func:`class_balanced_weights` for a validated (K,) tensor.
+
+    Stays on the device and dtype of ``counts`` so that criteria and the DRW
+    callback can call it without a host round trip.
+    """
+    if beta is None:
+        raw = counts.reciprocal()
+    elif beta == 0.0:
+        raw = torch.ones_like(counts)
+    else:
+        # 1 - beta**n_k as -expm1(n_k log beta): accurate even in float32
+        # when beta is close to 1 (beta**n_k ~ 1 for the rare classes).
+        raw = (1.0 - beta) / -torch.expm1(counts * math.log(beta))
+    return raw * (counts.numel() / raw.sum())  # (K,), sums to K
 
 
 def class_balanced_weights(class_counts, beta=None):
@@ -52,14 +70,10 @@ def class_balanced_weights(class_counts, beta=None):
     >>> class_balanced_weights([90, 10]).numpy().round(3)
     array([0.2, 1.8], dtype=float32)
     >>> class_balanced_weights([90, 10], beta=0.9).numpy().round(3)
-    array([0.739, 1.261], dtype=float32)
+    array([0.789, 1.211], dtype=float32)
     """
     beta = check_beta(beta)
     if class_counts is None:
         raise ValueError("class_counts is required to compute class weights.")
-    counts = check_class_counts(class_counts)  # float64: beta ** n_k needs it
-    if beta is None:
-        raw = 1.0 / counts
-    else:
-        raw = (1.0 - beta) / (1.0 - beta**counts)
-    return torch.as_tensor(raw * (counts.size / raw.sum()), dtype=torch.float32)
+    counts = torch.as_tensor(check_class_counts(class_counts), dtype=torch.float64)
+    return balanced_weights(counts, beta).to(torch.float32)

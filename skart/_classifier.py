@@ -62,6 +62,34 @@ class _FiniteLossGuard(Callback):
 class _Net(NeuralNetClassifier):
     """skorch net with ART's defaults: no per-epoch accuracy scorer (ART scores classes)."""
 
+    def _set_training(self, training=True):
+        # skorch sets the mode before every batch, and ``Module.train`` walks
+        # every submodule: a tenth of a small network's step. Only walk when
+        # the mode changes.
+        for name in self._modules + self._criteria:
+            module = getattr(self, name + "_")
+            if isinstance(module, torch.nn.Module) and module.training != training:
+                module.train(training)
+
+    def initialize_callbacks(self):
+        super().initialize_callbacks()
+        # Per-batch hooks of the callbacks that define them: skorch calls every
+        # callback's (mostly empty) hook twice per batch.
+        self._batch_hooks = {
+            hook: [cb for _, cb in self.callbacks_ if getattr(type(cb), hook) is not getattr(Callback, hook)]
+            for hook in ("on_batch_begin", "on_batch_end", "on_grad_computed")
+        }
+        return self
+
+    def notify(self, method_name, **cb_kwargs):
+        hooks = getattr(self, "_batch_hooks", {}).get(method_name)
+        if hooks is None:
+            return super().notify(method_name, **cb_kwargs)
+        getattr(self, method_name)(self, **cb_kwargs)
+        for cb in hooks:
+            getattr(cb, method_name)(self, **cb_kwargs)
+        return None
+
     @property
     def _default_callbacks(self):
         log = ProgressBar() if self.verbose > 1 else None

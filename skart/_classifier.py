@@ -12,7 +12,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 from skorch import NeuralNetClassifier
 from skorch.callbacks import (
     Callback,
@@ -418,8 +418,16 @@ class ARTClassifier(ClassifierMixin, BaseEstimator):
             **routed,
         )
 
+    def _dataset(self, X, y):
+        X = self._to_tensor(X)
+        device = torch.device(self.device)
+        return ArrayDataset(
+            X if sp.issparse(X) else X.to(device),
+            torch.from_numpy(y.astype(np.int64)).to(device),
+        )
+
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y):
+    def fit(self, X, y, *, X_val=None, y_val=None):
         """Train the network with ART.
 
         Parameters
@@ -429,6 +437,11 @@ class ARTClassifier(ClassifierMixin, BaseEstimator):
             per batch), or an n-d array for a custom module.
         y : array-like of shape (n_samples,)
             Class labels of any type ``LabelEncoder`` accepts.
+        X_val : {array-like, sparse matrix} of shape (n_val, ...), default=None
+            A validation set of your own for ART's scores and early stopping.
+            ``None`` holds out ``validation_fraction`` of each class of ``X``.
+        y_val : array-like of shape (n_val,), default=None
+            Labels of ``X_val``, all among the labels of ``y``.
 
         Returns
         -------
@@ -452,31 +465,35 @@ class ARTClassifier(ClassifierMixin, BaseEstimator):
                 f"{self.classes_.tolist()}."
             )
         rng = check_random_state(self.random_state)
-        train_idx, valid_idx = _stratified_split(y_enc, self.validation_fraction, rng)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
-
-        Xt = self._to_tensor(X)
-        yt = torch.from_numpy(y_enc.astype(np.int64))
-        device = torch.device(self.device)
-        train_idx_t, valid_idx_t = torch.from_numpy(train_idx), torch.from_numpy(valid_idx)
-        train_ds = ArrayDataset(
-            Xt[train_idx] if sp.issparse(Xt) else Xt[train_idx_t].to(device),
-            yt[train_idx_t].to(device),
-        )
-        valid_ds = ArrayDataset(
-            Xt[valid_idx] if sp.issparse(Xt) else Xt[valid_idx_t].to(device),
-            yt[valid_idx_t].to(device),
-        )
-        self.class_counts_ = np.bincount(y_enc[train_idx], minlength=len(self.classes_))
-        sampler = (
-            ClassDistributionSampler(
-                y_enc[train_idx], n_classes=len(self.classes_), random_state=seed
+        if (X_val is None) != (y_val is None):
+            raise ValueError("Pass both X_val and y_val, or neither.")
+        if X_val is None:
+            train_idx, valid_idx = _stratified_split(y_enc, self.validation_fraction, rng)
+            X_tr, y_tr, X_va, y_va = X[train_idx], y_enc[train_idx], X[valid_idx], y_enc[valid_idx]
+        else:
+            X_va = validate_data(
+                self, X_val, accept_sparse="csr", dtype=(np.float32, np.float64),
+                allow_nd=True, reset=False,
             )
+            y_val = column_or_1d(y_val)
+            unseen = np.setdiff1d(y_val, self.classes_)
+            if unseen.size:
+                raise ValueError(
+                    f"y_val has labels {unseen.tolist()} that are not in y; the "
+                    "validation set may only hold classes seen in training."
+                )
+            X_tr, y_tr, y_va = X, y_enc, np.searchsorted(self.classes_, y_val)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        train_ds, valid_ds = self._dataset(X_tr, y_tr), self._dataset(X_va, y_va)
+        self.class_counts_ = np.bincount(y_tr, minlength=len(self.classes_))
+        sampler = (
+            ClassDistributionSampler(y_tr, n_classes=len(self.classes_), random_state=seed)
             if self.art
             else None
         )
         n_features = int(np.prod(X.shape[1:]))
         self.net_ = self._build_net(n_features, self.class_counts_, sampler, seed, valid_ds)
+        device = torch.device(self.device)
         devices = [device] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)

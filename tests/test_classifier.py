@@ -348,3 +348,21 @@ def test_pima_sanity(shared_data):
         ])
     print(f"Pima macro-F1 over 3 seeds: ART {f1[True]:.3f}, baseline {f1[False]:.3f}")
     assert f1[True] > 0.65 and f1[False] > 0.65
+
+
+def test_explicit_validation_set(imbalanced):
+    X, y = imbalanced
+    clf = ARTClassifier(**FAST).fit(X[:500], y[:500], X_val=X[500:], y_val=y[500:])
+    np.testing.assert_array_equal(clf.class_counts_, np.bincount(y[:500]))
+    # the scores are those of the given validation rows
+    assert np.isfinite(clf.history_[-1, "class_scores"]).all()
+
+
+def test_explicit_validation_set_errors(imbalanced):
+    X, y = imbalanced
+    with pytest.raises(ValueError, match="both X_val and y_val"):
+        ARTClassifier(**FAST).fit(X, y, X_val=X)
+    with pytest.raises(ValueError, match=r"y_val has labels \[7\]"):
+        ARTClassifier(**FAST).fit(X, y, X_val=X[:2], y_val=[0, 7])
+    with pytest.raises(ValueError, match="features"):
+        ARTClassifier(**FAST).fit(X, y, X_val=X[:2, :3], y_val=[0, 1])

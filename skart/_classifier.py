@@ -494,7 +494,9 @@ class ARTClassifier(ClassifierMixin, BaseEstimator):
         n_features = int(np.prod(X.shape[1:]))
         self.net_ = self._build_net(n_features, self.class_counts_, sampler, seed, valid_ds)
         device = torch.device(self.device)
-        devices = [device] if device.type == "cuda" else []
+        devices = []
+        if device.type == "cuda":
+            devices = [torch.cuda.current_device() if device.index is None else device.index]
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             self.net_.fit(train_ds, None)

@@ -366,3 +366,8 @@ def test_explicit_validation_set_errors(imbalanced):
         ARTClassifier(**FAST).fit(X, y, X_val=X[:2], y_val=[0, 7])
     with pytest.raises(ValueError, match="features"):
         ARTClassifier(**FAST).fit(X, y, X_val=X[:2, :3], y_val=[0, 1])
+
+
+def test_verbose_two_adds_a_progress_bar(imbalanced):
+    clf = ARTClassifier(max_epochs=1, verbose=2, random_state=0).fit(*imbalanced)
+    assert "progress_bar" in dict(clf.net_.callbacks_)

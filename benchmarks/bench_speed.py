@@ -80,8 +80,13 @@ def run_skorch(X, y, epochs):
     from skorch import NeuralNetClassifier
 
     net = NeuralNetClassifier(
-        make_module(), criterion=torch.nn.CrossEntropyLoss, optimizer=torch.optim.AdamW,
-        lr=LR, batch_size=BATCH, max_epochs=epochs, iterator_train__shuffle=True,
+        make_module(),
+        criterion=torch.nn.CrossEntropyLoss,
+        optimizer=torch.optim.AdamW,
+        lr=LR,
+        batch_size=BATCH,
+        max_epochs=epochs,
+        iterator_train__shuffle=True,
     )
     net.fit(X, y)
     return list(net.history[:, "dur"]), int(0.8 * len(X))
@@ -92,8 +97,13 @@ def run_art(X, y, epochs, art=True, fused=None):
 
     extra = {} if fused is None else {"optimizer__fused": fused}
     clf = ARTClassifier(
-        make_module(), art=art, lr=LR, batch_size=BATCH, max_epochs=epochs,
-        random_state=0, **extra,
+        make_module(),
+        art=art,
+        lr=LR,
+        batch_size=BATCH,
+        max_epochs=epochs,
+        random_state=0,
+        **extra,
     ).fit(X, y)
     return list(clf.history_[:, "dur"]), int(clf.class_counts_.sum())
 
@@ -105,9 +115,13 @@ def run_art_resampling(X, y, epochs):
     from sklearn.model_selection import train_test_split
     from torch.utils.data import DataLoader
 
-    X_tr, X_va, y_tr, y_va = train_test_split(X, y, test_size=0.15, stratify=y, random_state=0)
+    X_tr, X_va, y_tr, y_va = train_test_split(
+        X, y, test_size=0.15, stratify=y, random_state=0
+    )
     K = len(SHARES)
-    dataset = ARTDataset(X_tr, y_tr, c=0.5, cls_weights=np.full(K, 1 / K), enable_art=True)
+    dataset = ARTDataset(
+        X_tr, y_tr, c=0.5, cls_weights=np.full(K, 1 / K), enable_art=True
+    )
     loader_kwargs = {"batch_size": BATCH, "shuffle": True}
     loader = DataLoader(dataset, **loader_kwargs)
     X_va_t = torch.from_numpy(X_va)
@@ -125,9 +139,15 @@ def run_art_resampling(X, y, epochs):
             opt.step()
         model.eval()
         with torch.no_grad():
-            y_pred = torch.cat([model(X_va_t[i : i + BATCH]).argmax(1)
-                                for i in range(0, len(X_va_t), BATCH)]).numpy()
-        loader, _, _ = art_refresh_dataset_from_predictions(dataset, y_va, y_pred, K, loader_kwargs)
+            y_pred = torch.cat(
+                [
+                    model(X_va_t[i : i + BATCH]).argmax(1)
+                    for i in range(0, len(X_va_t), BATCH)
+                ]
+            ).numpy()
+        loader, _, _ = art_refresh_dataset_from_predictions(
+            dataset, y_va, y_pred, K, loader_kwargs
+        )
         times.append(time.perf_counter() - t0)
     return times, len(X_tr)
 
@@ -139,13 +159,19 @@ VARIANTS = {
         lambda X, y, e: run_torch_loop(X, y, e, fused=True),
     ),
     "skorch": ("(2) skorch NeuralNetClassifier, defaults", run_skorch),
-    "art_off": ("(3) ARTClassifier(art=False), defaults", lambda X, y, e: run_art(X, y, e, False)),
+    "art_off": (
+        "(3) ARTClassifier(art=False), defaults",
+        lambda X, y, e: run_art(X, y, e, False),
+    ),
     "art": ("(4) ARTClassifier, ART on, bf=1, defaults", run_art),
     "art_unfused": (
         "(4u) ARTClassifier, ART on, AdamW unfused (= (1)'s optimiser)",
         lambda X, y, e: run_art(X, y, e, True, fused=False),
     ),
-    "art_resampling": ("(5) art-resampling loop, refresh every epoch", run_art_resampling),
+    "art_resampling": (
+        "(5) art-resampling loop, refresh every epoch",
+        run_art_resampling,
+    ),
 }
 
 
@@ -157,18 +183,37 @@ def child(name, n_rows, epochs, threads):
     X, y = make_data(n_rows)
     times, n_train = VARIANTS[name][1](X, y, epochs)
     steady = times[1:] if len(times) > 1 else times
-    print(json.dumps({
-        "name": name,
-        "epoch_s": statistics.median(steady),
-        "n_train": n_train,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }))
+    print(
+        json.dumps(
+            {
+                "name": name,
+                "epoch_s": statistics.median(steady),
+                "n_train": n_train,
+                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+                / 1024,
+            }
+        )
+    )
 
 
 def run_child(name, n_rows, epochs, threads):
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
-    cmd = [sys.executable, __file__, "--child", name, "--rows", str(n_rows),
-           "--epochs", str(epochs), "--threads", str(threads)]
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": str(threads),
+        "MKL_NUM_THREADS": str(threads),
+    }
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        name,
+        "--rows",
+        str(n_rows),
+        "--epochs",
+        str(epochs),
+        "--threads",
+        str(threads),
+    ]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if out.returncode != 0:
         if "No module named 'art_resampling'" in out.stderr:
@@ -186,7 +231,9 @@ def time_refresh(n_classes, n_valid=30_000, repeats=200):
 
     rng = np.random.default_rng(0)
     y_train = np.arange(100 * n_classes) % n_classes
-    cb = ARTCallback(ClassDistributionSampler(y_train, random_state=0), bf=1).initialize()
+    cb = ARTCallback(
+        ClassDistributionSampler(y_train, random_state=0), bf=1
+    ).initialize()
 
     class Net:
         history = History()
@@ -224,9 +271,11 @@ def main():
 
     import torch
 
-    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, torch {torch.__version__}, "
-          f"{args.threads} torch thread(s)")
+    print(
+        f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, torch {torch.__version__}, "
+        f"{args.threads} torch thread(s)"
+    )
     if args.scaling:
         print("| rows | s/epoch | us per row | relative to 100k |\n|---|---|---|---|")
         rows = {}
@@ -234,8 +283,10 @@ def main():
             res = [run_child("art", n, 3, args.threads) for _ in range(args.rounds)]
             rows[n] = statistics.median(r["epoch_s"] / r["n_train"] for r in res), res
         for n, (per_row, res) in rows.items():
-            print(f"| {n:,} | {statistics.median(r['epoch_s'] for r in res):.3f} | "
-                  f"{per_row * 1e6:.2f} | {per_row / rows[100_000][0]:.2f} |")
+            print(
+                f"| {n:,} | {statistics.median(r['epoch_s'] for r in res):.3f} | "
+                f"{per_row * 1e6:.2f} | {per_row / rows[100_000][0]:.2f} |"
+            )
         return None
 
     results = {name: [] for name in args.variants}
@@ -248,9 +299,13 @@ def main():
     ref = results["torch_loop"]
     ref_row = statistics.median(r["epoch_s"] / r["n_train"] for r in ref)
     ref_rss = statistics.median(r["peak_rss_mb"] for r in ref)
-    print(f"\n{args.rows:,} rows, {args.epochs} epochs (first dropped), batch {BATCH}, "
-          f"medians over {args.rounds} rounds\n")
-    print("| training loop | s/epoch | training rows | time per row vs (1) | peak RSS MB | RSS vs (1) |")
+    print(
+        f"\n{args.rows:,} rows, {args.epochs} epochs (first dropped), batch {BATCH}, "
+        f"medians over {args.rounds} rounds\n"
+    )
+    print(
+        "| training loop | s/epoch | training rows | time per row vs (1) | peak RSS MB | RSS vs (1) |"
+    )
     print("|---|---|---|---|---|---|")
     for name, res in results.items():
         if not res:
@@ -258,8 +313,10 @@ def main():
             continue
         per_row = statistics.median(r["epoch_s"] / r["n_train"] for r in res)
         rss = statistics.median(r["peak_rss_mb"] for r in res)
-        print(f"| {VARIANTS[name][0]} | {statistics.median(r['epoch_s'] for r in res):.3f} | "
-              f"{res[0]['n_train']:,} | {per_row / ref_row:.2f} | {rss:.0f} | {rss / ref_rss:.2f} |")
+        print(
+            f"| {VARIANTS[name][0]} | {statistics.median(r['epoch_s'] for r in res):.3f} | "
+            f"{res[0]['n_train']:,} | {per_row / ref_row:.2f} | {rss:.0f} | {rss / ref_rss:.2f} |"
+        )
     torch.set_num_threads(args.threads)
     print("\n| one ART refresh, 30k validation rows | ms |\n|---|---|")
     for k in (5, 1000):

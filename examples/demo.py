@@ -46,8 +46,10 @@ def main():
     scaler = StandardScaler().fit(X_train)
     X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
     counts = np.bincount(y_train)
-    print(f"Long-tailed digits: {len(y_train)} training rows, class counts {counts.tolist()}; "
-          f"balanced test set of {len(y_test)} rows.\n")
+    print(
+        f"Long-tailed digits: {len(y_train)} training rows, class counts {counts.tolist()}; "
+        f"balanced test set of {len(y_test)} rows.\n"
+    )
 
     per_class = {True: [], False: []}
     art_model = None
@@ -62,12 +64,16 @@ def main():
     print(f"Per-class F1 on the test set, mean over {args.seeds} seeds")
     print(f"{'class':>5} {'n_train':>8} {'baseline':>9} {'ART':>7} {'ART-base':>9}")
     for k in range(len(counts)):
-        print(f"{k:>5} {counts[k]:>8} {base[k]:>9.3f} {art[k]:>7.3f} {art[k] - base[k]:>+9.3f}")
+        print(
+            f"{k:>5} {counts[k]:>8} {base[k]:>9.3f} {art[k]:>7.3f} {art[k] - base[k]:>+9.3f}"
+        )
     macro = {a: np.mean(per_class[a], axis=1) for a in (False, True)}  # per seed
     wins = int(np.sum(macro[True] > macro[False]))
-    print(f"\nmacro-F1  baseline {macro[False].mean():.3f} ± {macro[False].std():.3f}   "
-          f"ART {macro[True].mean():.3f} ± {macro[True].std():.3f}   "
-          f"(ART ahead on {wins} of {args.seeds} seeds)")
+    print(
+        f"\nmacro-F1  baseline {macro[False].mean():.3f} ± {macro[False].std():.3f}   "
+        f"ART {macro[True].mean():.3f} ± {macro[True].std():.3f}   "
+        f"(ART ahead on {wins} of {args.seeds} seeds)"
+    )
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

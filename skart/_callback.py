@@ -108,7 +108,10 @@ class ARTCallback(Callback):
             )
             return
         scores = class_scores(
-            torch.cat(self.y_true_), torch.cat(self.y_pred_), self.n_classes_, self.metric
+            torch.cat(self.y_true_),
+            torch.cat(self.y_pred_),
+            self.n_classes_,
+            self.metric,
         )
         self.y_true_, self.y_pred_ = [], []
         history = net.history

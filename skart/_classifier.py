@@ -76,7 +76,11 @@ class _Net(NeuralNetClassifier):
         # Per-batch hooks of the callbacks that define them: skorch calls every
         # callback's (mostly empty) hook twice per batch.
         self._batch_hooks = {
-            hook: [cb for _, cb in self.callbacks_ if getattr(type(cb), hook) is not getattr(Callback, hook)]
+            hook: [
+                cb
+                for _, cb in self.callbacks_
+                if getattr(type(cb), hook) is not getattr(Callback, hook)
+            ]
             for hook in ("on_batch_begin", "on_batch_end", "on_grad_computed")
         }
         return self
@@ -367,12 +371,16 @@ class ARTClassifier(ClassifierMixin, BaseEstimator):
         if _accepts(module, "n_classes"):
             routed.setdefault("module__n_classes", len(class_counts))
         criterion = (
-            torch.nn.CrossEntropyLoss if self.criterion is None else copy.deepcopy(self.criterion)
+            torch.nn.CrossEntropyLoss
+            if self.criterion is None
+            else copy.deepcopy(self.criterion)
         )
         if isinstance(criterion, torch.nn.Module):
             # skorch uses an instance as it is; fill its counts in place (it is our copy).
             if getattr(criterion, "class_counts", False) is None:
-                criterion.class_counts = torch.as_tensor(class_counts, dtype=torch.float32)
+                criterion.class_counts = torch.as_tensor(
+                    class_counts, dtype=torch.float32
+                )
         elif _accepts(criterion, "class_counts"):
             routed.setdefault("criterion__class_counts", class_counts)
         device_type = torch.device(self.device).type
@@ -381,7 +389,9 @@ class ARTClassifier(ClassifierMixin, BaseEstimator):
             "cuda",
         ):
             routed.setdefault("optimizer__fused", True)
-        callbacks = [("art", ARTCallback(sampler, c=self.c, bf=self.bf, metric=self.metric))]
+        callbacks = [
+            ("art", ARTCallback(sampler, c=self.c, bf=self.bf, metric=self.metric))
+        ]
         if self.lr_schedule == "cosine":
             callbacks.append(
                 (
@@ -394,7 +404,10 @@ class ARTClassifier(ClassifierMixin, BaseEstimator):
             )
         if self.patience is not None:
             callbacks.append(
-                ("early_stopping", EarlyStopping(patience=self.patience, load_best=True))
+                (
+                    "early_stopping",
+                    EarlyStopping(patience=self.patience, load_best=True),
+                )
             )
         callbacks.append(("finite_loss", _FiniteLossGuard()))
         callbacks += copy.deepcopy(list(self.callbacks or []))
@@ -468,12 +481,23 @@ class ARTClassifier(ClassifierMixin, BaseEstimator):
         if (X_val is None) != (y_val is None):
             raise ValueError("Pass both X_val and y_val, or neither.")
         if X_val is None:
-            train_idx, valid_idx = _stratified_split(y_enc, self.validation_fraction, rng)
-            X_tr, y_tr, X_va, y_va = X[train_idx], y_enc[train_idx], X[valid_idx], y_enc[valid_idx]
+            train_idx, valid_idx = _stratified_split(
+                y_enc, self.validation_fraction, rng
+            )
+            X_tr, y_tr, X_va, y_va = (
+                X[train_idx],
+                y_enc[train_idx],
+                X[valid_idx],
+                y_enc[valid_idx],
+            )
         else:
             X_va = validate_data(
-                self, X_val, accept_sparse="csr", dtype=(np.float32, np.float64),
-                allow_nd=True, reset=False,
+                self,
+                X_val,
+                accept_sparse="csr",
+                dtype=(np.float32, np.float64),
+                allow_nd=True,
+                reset=False,
             )
             y_val = column_or_1d(y_val)
             unseen = np.setdiff1d(y_val, self.classes_)
@@ -487,21 +511,29 @@ class ARTClassifier(ClassifierMixin, BaseEstimator):
         train_ds, valid_ds = self._dataset(X_tr, y_tr), self._dataset(X_va, y_va)
         self.class_counts_ = np.bincount(y_tr, minlength=len(self.classes_))
         sampler = (
-            ClassDistributionSampler(y_tr, n_classes=len(self.classes_), random_state=seed)
+            ClassDistributionSampler(
+                y_tr, n_classes=len(self.classes_), random_state=seed
+            )
             if self.art
             else None
         )
         n_features = int(np.prod(X.shape[1:]))
-        self.net_ = self._build_net(n_features, self.class_counts_, sampler, seed, valid_ds)
+        self.net_ = self._build_net(
+            n_features, self.class_counts_, sampler, seed, valid_ds
+        )
         device = torch.device(self.device)
         devices = []
         if device.type == "cuda":
-            devices = [torch.cuda.current_device() if device.index is None else device.index]
+            devices = [
+                torch.cuda.current_device() if device.index is None else device.index
+            ]
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             self.net_.fit(train_ds, None)
         self.sampling_distribution_ = (
-            sampler.p if sampler is not None else self.class_counts_ / self.class_counts_.sum()
+            sampler.p
+            if sampler is not None
+            else self.class_counts_ / self.class_counts_.sum()
         )
         self.n_iter_ = len(self.net_.history)
         return self
@@ -528,8 +560,12 @@ class ARTClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(
-            self, X, accept_sparse="csr", dtype=(np.float32, np.float64),
-            allow_nd=True, reset=False,
+            self,
+            X,
+            accept_sparse="csr",
+            dtype=(np.float32, np.float64),
+            allow_nd=True,
+            reset=False,
         )
         with warnings.catch_warnings():
             # The net only sees tensors; keep skorch quiet about it.

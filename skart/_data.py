@@ -38,7 +38,9 @@ class ArrayDataset(Dataset):
         if sp.issparse(self.X):
             rows = idx if isinstance(idx, slice) else idx.cpu().numpy()
             Xb = torch.from_numpy(self.X[rows].toarray())
-            Xb = Xb.to(self.y.device if self.y is not None else "cpu", non_blocking=True)
+            Xb = Xb.to(
+                self.y.device if self.y is not None else "cpu", non_blocking=True
+            )
         elif isinstance(idx, slice):
             Xb = self.X[idx]  # a view, no copy
         else:
@@ -77,7 +79,12 @@ class BatchIterator:
     """
 
     def __init__(
-        self, dataset, batch_size=128, shuffle=False, sampler=None, drop_last=False,
+        self,
+        dataset,
+        batch_size=128,
+        shuffle=False,
+        sampler=None,
+        drop_last=False,
         random_state=None,
     ):
         self.dataset = dataset
@@ -88,8 +95,11 @@ class BatchIterator:
         self._rng = check_random_state(random_state)
         if not isinstance(dataset, ArrayDataset):
             self._loader = DataLoader(
-                dataset, batch_size=batch_size, shuffle=shuffle and sampler is None,
-                sampler=sampler, drop_last=drop_last,
+                dataset,
+                batch_size=batch_size,
+                shuffle=shuffle and sampler is None,
+                sampler=sampler,
+                drop_last=drop_last,
             )
 
     def _epoch_indices(self):
@@ -112,7 +122,9 @@ class BatchIterator:
             idx = torch.from_numpy(np.ascontiguousarray(idx, dtype=np.int64)).to(device)
         for start in range(0, stop, self.batch_size):
             end = min(start + self.batch_size, n)
-            yield self.dataset.take(slice(start, end) if idx is None else idx[start:end])
+            yield self.dataset.take(
+                slice(start, end) if idx is None else idx[start:end]
+            )
 
     def __len__(self):
         if not isinstance(self.dataset, ArrayDataset):

@@ -55,7 +55,9 @@ def scores_from_counts(tp, n_pred, n_true, metric="f1"):
     elif metric == "f1":
         scores = _divide(2.0 * tp, n_pred + n_true)
     else:
-        raise ValueError(f"Unknown metric {metric!r}; use 'f1', 'recall' or 'precision'.")
+        raise ValueError(
+            f"Unknown metric {metric!r}; use 'f1', 'recall' or 'precision'."
+        )
     scores[n_true == 0] = np.nan
     return scores
 

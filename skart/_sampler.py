@@ -54,7 +54,9 @@ class ClassDistributionSampler(Sampler):
     (100, 0.5)
     """
 
-    def __init__(self, y, p=None, *, num_samples=None, n_classes=None, random_state=None):
+    def __init__(
+        self, y, p=None, *, num_samples=None, n_classes=None, random_state=None
+    ):
         y = np.asarray(y)
         if y.ndim != 1 or y.size == 0 or not np.issubdtype(y.dtype, np.integer):
             raise ValueError(
@@ -68,7 +70,9 @@ class ClassDistributionSampler(Sampler):
         if not isinstance(num_samples, numbers.Integral | None) or (
             num_samples is not None and num_samples < 1
         ):
-            raise ValueError(f"num_samples must be a positive int or None; got {num_samples!r}.")
+            raise ValueError(
+                f"num_samples must be a positive int or None; got {num_samples!r}."
+            )
         self.num_samples = len(y) if num_samples is None else int(num_samples)
         self.class_counts = np.bincount(y, minlength=n_classes)
         # Rows sorted by class: the rows of class k are order[starts[k]:starts[k+1]].
@@ -94,7 +98,9 @@ class ClassDistributionSampler(Sampler):
         if p.shape != (self.n_classes,):
             raise ValueError(f"p must have shape ({self.n_classes},); got {p.shape}.")
         if not np.all(np.isfinite(p)) or np.any(p < 0) or p.sum() <= 0:
-            raise ValueError(f"p must be finite, non-negative and not all zero; got {p}.")
+            raise ValueError(
+                f"p must be finite, non-negative and not all zero; got {p}."
+            )
         empty = (p > 0) & (self.class_counts == 0)
         if empty.any():
             raise ValueError(
@@ -113,7 +119,9 @@ class ClassDistributionSampler(Sampler):
         rng = self._rng
         per_class = rng.multinomial(self.num_samples, self.p)  # (K,)
         cls = np.repeat(np.arange(self.n_classes), per_class)  # (n,)
-        pos = (rng.random_sample(self.num_samples) * self.class_counts[cls]).astype(np.int64)
+        pos = (rng.random_sample(self.num_samples) * self.class_counts[cls]).astype(
+            np.int64
+        )
         indices = self._order[self._starts[cls] + pos]
         rng.shuffle(indices)
         return indices

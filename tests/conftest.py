@@ -10,7 +10,7 @@ import torch
 
 @pytest.fixture(autouse=True)
 def _seed():
-    np.random.seed(0)
+    np.random.seed(0)  # noqa: NPY002 (code under test may use the global RNG)
     torch.manual_seed(0)
 
 
@@ -25,7 +25,9 @@ def device(request):
 def shared_data():
     """The offline copies of the benchmark data sets (../shared/data beside the repo)."""
     path = Path(
-        os.environ.get("SKART_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+        os.environ.get(
+            "SKART_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"
+        )
     )
     if not path.is_dir():
         pytest.skip(f"shared data folder not found at {path}")

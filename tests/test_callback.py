@@ -74,7 +74,9 @@ def test_p_follows_the_update_rule(data):
         else:
             want = hist[e - 1, "p"]
         np.testing.assert_allclose(hist[e, "p"], want)
-    np.testing.assert_allclose(sampler.p, art_distribution(hist[-1, "class_scores"], prior, 0.4))
+    np.testing.assert_allclose(
+        sampler.p, art_distribution(hist[-1, "class_scores"], prior, 0.4)
+    )
 
 
 def test_no_second_forward_pass(data):
@@ -89,7 +91,9 @@ def test_no_second_forward_pass(data):
 
 def test_monitor_only_records_scores(data):
     X, y = data
-    net = _net(None, ARTCallback(None), max_epochs=2, iterator_train__shuffle=True).fit(X, y)
+    net = _net(None, ARTCallback(None), max_epochs=2, iterator_train__shuffle=True).fit(
+        X, y
+    )
     assert len(net.history[-1, "class_scores"]) == 3
     assert "p" not in net.history[-1]
 

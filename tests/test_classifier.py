@@ -26,8 +26,12 @@ FAST = {"max_epochs": 15, "lr": 1e-2, "random_state": 0}
 @pytest.fixture(scope="module")
 def imbalanced():
     X, y = make_classification(
-        n_samples=600, n_features=8, n_informative=5, n_classes=3,
-        weights=[0.75, 0.2, 0.05], random_state=0,
+        n_samples=600,
+        n_features=8,
+        n_informative=5,
+        n_classes=3,
+        weights=[0.75, 0.2, 0.05],
+        random_state=0,
     )
     return X, y
 
@@ -55,7 +59,14 @@ def test_fitted_attributes(fitted, imbalanced):
 def test_history_shows_what_art_did(fitted):
     h = fitted.history_
     row = h[0]
-    for key in ("train_loss", "valid_loss", "class_scores", "valid_f1", "p", "art_refresh"):
+    for key in (
+        "train_loss",
+        "valid_loss",
+        "class_scores",
+        "valid_f1",
+        "p",
+        "art_refresh",
+    ):
         assert key in row
     assert len(row["p"]) == len(row["class_scores"]) == 3
     # start: w uniform, blended with the prior at c = 0.5
@@ -94,7 +105,10 @@ class TinyCNN(nn.Module):
     def __init__(self, n_classes):
         super().__init__()
         self.net = nn.Sequential(
-            nn.Conv2d(1, 4, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(2), nn.Flatten(),
+            nn.Conv2d(1, 4, 3),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d(2),
+            nn.Flatten(),
             nn.Linear(16, n_classes),
         )
 
@@ -127,7 +141,9 @@ def test_criterion_instance_gets_class_counts(imbalanced):
 
     given = LDAMLoss(scale=2.0)
     clf = ARTClassifier(criterion=given, **FAST).fit(*imbalanced)
-    np.testing.assert_array_equal(clf.net_.criterion_.class_counts.numpy(), clf.class_counts_)
+    np.testing.assert_array_equal(
+        clf.net_.criterion_.class_counts.numpy(), clf.class_counts_
+    )
     assert clf.net_.criterion_.scale == 2.0
     assert given.class_counts is None  # the object passed in is untouched
 
@@ -168,7 +184,9 @@ def test_absent_validation_class_gets_a_neutral_weight():
     s = 1 - scores[:2]
     w_absent = s.mean() / (s.sum() + s.mean()) if s.sum() > 0 else 1 / 3
     prior = clf.class_counts_ / clf.class_counts_.sum()
-    assert clf.sampling_distribution_[2] == pytest.approx(0.5 * prior[2] + 0.5 * w_absent)
+    assert clf.sampling_distribution_[2] == pytest.approx(
+        0.5 * prior[2] + 0.5 * w_absent
+    )
 
 
 def test_single_member_class_stays_in_training():
@@ -203,7 +221,11 @@ def test_pickle_round_trip(fitted, imbalanced):
 def test_clone_keeps_params():
     clf = ARTClassifier(c=0.2, bf=3, module__hidden_units=(9,), random_state=4)
     params = clone(clf).get_params()
-    assert params["c"] == 0.2 and params["bf"] == 3 and params["module__hidden_units"] == (9,)
+    assert (
+        params["c"] == 0.2
+        and params["bf"] == 3
+        and params["module__hidden_units"] == (9,)
+    )
 
 
 # -- integrations ---------------------------------------------------------------
@@ -213,7 +235,11 @@ def test_clone_keeps_params():
 def test_imblearn_pipeline(imbalanced, resampler):
     X, y = imbalanced
     pipe = Pipeline(
-        [("scale", StandardScaler()), ("resample", resampler), ("art", ARTClassifier(**FAST))]
+        [
+            ("scale", StandardScaler()),
+            ("resample", resampler),
+            ("art", ARTClassifier(**FAST)),
+        ]
     ).fit(X, y)
     assert f1_score(y, pipe.predict(X), average="macro") > 0.5
 
@@ -232,7 +258,9 @@ def test_grid_search_parallel(imbalanced):
 
 
 def test_cross_val_score(imbalanced):
-    scores = cross_val_score(ARTClassifier(**FAST), *imbalanced, cv=3, scoring="f1_macro")
+    scores = cross_val_score(
+        ARTClassifier(**FAST), *imbalanced, cv=3, scoring="f1_macro"
+    )
     assert scores.shape == (3,) and np.all(scores > 0.4)
 
 
@@ -283,7 +311,9 @@ def test_empty_X():
 
 
 def test_feature_count_mismatch(fitted):
-    with pytest.raises(ValueError, match="has 3 features, but ARTClassifier is expecting 8"):
+    with pytest.raises(
+        ValueError, match="has 3 features, but ARTClassifier is expecting 8"
+    ):
         fitted.predict(np.zeros((2, 3)))
 
 
@@ -295,9 +325,15 @@ def test_predict_before_fit():
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"c": 1.5}, r"'c' parameter of ARTClassifier must be a float in the range \[0.0, 1.0\]"),
+        (
+            {"c": 1.5},
+            r"'c' parameter of ARTClassifier must be a float in the range \[0.0, 1.0\]",
+        ),
         ({"c": -0.1}, "'c' parameter"),
-        ({"bf": 0}, r"'bf' parameter of ARTClassifier must be an int in the range \[1, inf\)"),
+        (
+            {"bf": 0},
+            r"'bf' parameter of ARTClassifier must be an int in the range \[1, inf\)",
+        ),
         ({"validation_fraction": 1.0}, "'validation_fraction' parameter"),
         ({"metric": "auc"}, "'metric' parameter"),
     ],
@@ -321,8 +357,9 @@ def test_unknown_parameter_name(imbalanced):
 def test_nan_loss_stops_training(imbalanced):
     X, y = imbalanced
     with pytest.raises(FloatingPointError, match="training loss became nan at epoch 1"):
-        ARTClassifier(lr=1e6, optimizer=torch.optim.SGD, max_epochs=3,
-                      random_state=0).fit(X * 1e6, y)
+        ARTClassifier(
+            lr=1e6, optimizer=torch.optim.SGD, max_epochs=3, random_state=0
+        ).fit(X * 1e6, y)
 
 
 # -- real data ----------------------------------------------------------------------
@@ -338,14 +375,23 @@ def test_pima_sanity(shared_data):
     from sklearn.model_selection import train_test_split
 
     X, y = _pima(shared_data)
-    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, test_size=0.3, stratify=y, random_state=0
+    )
     f1 = {}
     for art in (True, False):
-        f1[art] = np.mean([
-            f1_score(y_te, ARTClassifier(art=art, random_state=s).fit(X_tr, y_tr).predict(X_te),
-                     average="macro")
-            for s in range(3)
-        ])
+        f1[art] = np.mean(
+            [
+                f1_score(
+                    y_te,
+                    ARTClassifier(art=art, random_state=s)
+                    .fit(X_tr, y_tr)
+                    .predict(X_te),
+                    average="macro",
+                )
+                for s in range(3)
+            ]
+        )
     print(f"Pima macro-F1 over 3 seeds: ART {f1[True]:.3f}, baseline {f1[False]:.3f}")
     assert f1[True] > 0.65 and f1[False] > 0.65
 

@@ -45,7 +45,9 @@ def test_callable_metric(preds):
 
 def test_callable_metric_of_wrong_shape():
     with pytest.raises(ValueError, match="one score per class"):
-        class_scores(torch.tensor([0, 1]), torch.tensor([0, 1]), 2, lambda a, b, labels: 0.5)
+        class_scores(
+            torch.tensor([0, 1]), torch.tensor([0, 1]), 2, lambda a, b, labels: 0.5
+        )
 
 
 def test_unknown_metric():

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 from scipy import stats
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -21,7 +22,9 @@ def test_empirical_frequencies_match_p():
 
 def test_uniform_within_class():
     y = np.repeat([0, 1], [10, 990])
-    sampler = ClassDistributionSampler(y, [0.5, 0.5], num_samples=20_000, random_state=1)
+    sampler = ClassDistributionSampler(
+        y, [0.5, 0.5], num_samples=20_000, random_state=1
+    )
     idx = sampler.sample_indices()
     minority = np.bincount(idx[y[idx] == 0], minlength=10)
     assert stats.chisquare(minority).pvalue > 1e-3
@@ -37,8 +40,9 @@ def test_default_p_is_prior_and_len():
 def test_distribution_is_read_at_each_pass():
     y = np.repeat([0, 1], [50, 50])
     sampler = ClassDistributionSampler(y, [1.0, 0.0], random_state=0)
-    loader = DataLoader(TensorDataset(__import__("torch").from_numpy(y)), sampler=sampler,
-                        batch_size=100)
+    loader = DataLoader(
+        TensorDataset(torch.from_numpy(y)), sampler=sampler, batch_size=100
+    )
     (first,) = [b[0] for b in loader]
     assert (first == 0).all()
     sampler.set_distribution([0.0, 1.0])  # after the loader was built

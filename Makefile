@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install -q -c constraints.txt
 
-.PHONY: setup demo test test-slow lint clean
+.PHONY: setup demo test test-slow lint clean docs
 
 $(VENV)/.done-%: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,3 +31,9 @@ lint: $(VENV)/.done-tests
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# HTML documentation in docs/_build/html; runs the gallery examples (a few
+# minutes). SPHINXOPTS="-D plot_gallery=0" skips running them.
+SPHINXOPTS ?=
+docs: $(VENV)/.done-docs
+	$(PY) -m sphinx -W --keep-going -b html $(SPHINXOPTS) docs docs/_build/html

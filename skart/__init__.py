@@ -8,6 +8,7 @@ minibatches by class, favouring the classes the model finds hard.
 from ._callback import ARTCallback
 from ._classifier import ARTClassifier
 from ._data import ArrayDataset, BatchIterator
+from ._display import ClassScoresDisplay, LossCurveDisplay, SamplingDistributionDisplay
 from ._network import MLP
 from ._sampler import ClassDistributionSampler
 from ._update import art_distribution, difficulty_weights
@@ -20,7 +21,10 @@ __all__ = [
     "ArrayDataset",
     "BatchIterator",
     "ClassDistributionSampler",
+    "ClassScoresDisplay",
+    "LossCurveDisplay",
     "MLP",
+    "SamplingDistributionDisplay",
     "art_distribution",
     "difficulty_weights",
 ]

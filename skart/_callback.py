@@ -55,6 +55,30 @@ class ARTCallback(Callback):
     ----------
     .. [1] ART: Adaptive Resampling-based Training for Imbalanced
        Classification, arXiv:2509.00955, 2025.
+
+    Examples
+    --------
+    ART in a skorch net of your own: the sampler draws the training rows (the
+    rows of the training fold, so the split is fixed here), the callback
+    updates it from the validation fold.
+
+    >>> import numpy as np, torch
+    >>> from skorch import NeuralNetClassifier
+    >>> from skorch.helper import predefined_split
+    >>> from skart import MLP, ARTCallback, ArrayDataset, ClassDistributionSampler
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.choice(3, size=300, p=[0.8, 0.15, 0.05])
+    >>> X = (rng.normal(size=(300, 4)) + y[:, None]).astype(np.float32)
+    >>> valid = ArrayDataset(torch.from_numpy(X[250:]), torch.from_numpy(y[250:]))
+    >>> sampler = ClassDistributionSampler(y[:250], random_state=0)
+    >>> net = NeuralNetClassifier(
+    ...     MLP, module__n_features=4, module__n_classes=3,
+    ...     criterion=torch.nn.CrossEntropyLoss, iterator_train__sampler=sampler,
+    ...     train_split=predefined_split(valid), max_epochs=3, verbose=0,
+    ...     callbacks=[ARTCallback(sampler, c=0.5, bf=1)],
+    ... ).fit(X[:250], y[:250])
+    >>> len(net.history[-1, "p"]), bool(net.history[-1, "art_refresh"])
+    (3, True)
     """
 
     def __init__(self, sampler=None, *, c=0.5, bf=1, metric="f1"):

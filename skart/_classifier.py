@@ -221,7 +221,7 @@ class ARTClassifier(ClassifierMixin, BaseEstimator):
         Class labels.
     n_features_in_ : int
         Number of features (size of the second dimension) seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``X`` is a DataFrame with string column names.
     net_ : skorch.NeuralNetClassifier
         The fitted net.
@@ -552,6 +552,7 @@ class ARTClassifier(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, ...)
+            Samples, in the form given to ``fit``.
 
         Returns
         -------
@@ -580,6 +581,7 @@ class ARTClassifier(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, ...)
+            Samples, in the form given to ``fit``.
 
         Returns
         -------

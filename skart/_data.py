@@ -24,6 +24,15 @@ class ArrayDataset(Dataset):
         the CPU and each batch is densified on its own.
     y : torch.Tensor of shape (n_samples,) or None
         Labels (class indices), on the device of ``X`` if dense.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skart import ArrayDataset
+    >>> ds = ArrayDataset(torch.arange(12.0).reshape(6, 2), torch.tensor([0, 1, 0, 1, 0, 1]))
+    >>> Xb, yb = ds.take(torch.tensor([4, 1]))
+    >>> Xb.tolist(), yb.tolist()
+    ([[8.0, 9.0], [2.0, 3.0]], [0, 1])
     """
 
     def __init__(self, X, y=None):
@@ -34,7 +43,21 @@ class ArrayDataset(Dataset):
         return self.X.shape[0]
 
     def take(self, idx):
-        """Return the batch ``(X[idx], y[idx])``; ``idx`` is a tensor or a slice."""
+        """Return the rows ``idx`` as one batch.
+
+        Parameters
+        ----------
+        idx : torch.Tensor of int64 or slice
+            Row positions (on the device of ``X`` if dense) or a slice, which
+            returns views without copying.
+
+        Returns
+        -------
+        Xb : torch.Tensor of shape (batch_size, ...)
+            Features, dense and float32 even when ``X`` is sparse.
+        yb : torch.Tensor of shape (batch_size,) or None
+            Labels, or None when the dataset has none.
+        """
         if sp.issparse(self.X):
             rows = idx if isinstance(idx, slice) else idx.cpu().numpy()
             Xb = torch.from_numpy(self.X[rows].toarray())
@@ -67,15 +90,26 @@ class BatchIterator:
     Parameters
     ----------
     dataset : ArrayDataset
+        The data; any other ``torch.utils.data.Dataset`` goes to a DataLoader.
     batch_size : int, default=128
+        Rows per batch (the last batch may be smaller).
     shuffle : bool, default=False
         Draw a fresh permutation each epoch (ignored when ``sampler`` is set).
     sampler : ClassDistributionSampler, default=None
         Its :meth:`~ClassDistributionSampler.sample_indices` gives each
         epoch's rows, read when the epoch starts.
     drop_last : bool, default=False
+        Drop the last, incomplete batch of each epoch.
     random_state : int, RandomState instance or None, default=None
         Seed of the permutations.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skart import ArrayDataset, BatchIterator
+    >>> ds = ArrayDataset(torch.zeros(10, 3), torch.arange(10))
+    >>> [len(yb) for _, yb in BatchIterator(ds, batch_size=4, shuffle=True)]
+    [4, 4, 2]
     """
 
     def __init__(

@@ -44,27 +44,6 @@ CHECKED = {
 }
 CHECKED_TOP_LEVEL = {"EX01"}  # public classes and functions have Examples
 
-# Known problems, each with the code(s) it fails on. They are strict xfails:
-# once a docstring is fixed the test passes unexpectedly and fails, which is
-# the reminder to delete its line here.
-KNOWN_PROBLEMS = {
-    "skart.ARTCallback": "EX01",
-    "skart.ARTClassifier.predict": "PR07",
-    "skart.ARTClassifier.predict_proba": "PR07",
-    "skart.ArrayDataset": "EX01",
-    "skart.ArrayDataset.take": "PR01 RT01",
-    "skart.BatchIterator": "PR07 EX01",
-    "skart.losses.BalancedSoftmaxLoss.forward": "PR01 RT01",
-    "skart.losses.CostSensitiveCrossEntropy.class_weights": "RT01",
-    "skart.losses.CostSensitiveCrossEntropy.forward": "PR01 RT01",
-    "skart.losses.FocalLoss.forward": "PR01 RT01",
-    "skart.losses.LDAMLoss.margins": "RT01",
-    "skart.losses.LDAMLoss.forward": "PR01 RT01",
-    "skart.losses.OHEMCrossEntropy.n_kept": "PR01 RT01",
-    "skart.losses.OHEMCrossEntropy.forward": "PR01 RT01",
-}
-
-
 def _own_doc(member):
     func = member.fget if isinstance(member, property) else member
     return getattr(getattr(func, "__func__", func), "__doc__", None)
@@ -127,23 +106,9 @@ def _public_names():
     return names
 
 
-def _params():
-    params = []
-    for name, top_level in _public_names():
-        marks = []
-        if name in KNOWN_PROBLEMS:
-            marks.append(pytest.mark.xfail(
-                reason=f"known docstring problem: {KNOWN_PROBLEMS[name]}", strict=True
-            ))
-        params.append(pytest.param(name, top_level, marks=marks, id=name))
-    return params
-
-
-def test_known_problems_are_public_names():
-    assert set(KNOWN_PROBLEMS) <= {name for name, _ in _public_names()}
-
-
-@pytest.mark.parametrize("name, top_level", _params())
+@pytest.mark.parametrize(
+    "name, top_level", [pytest.param(n, t, id=n) for n, t in _public_names()]
+)
 def test_docstring(name, top_level):
     checked = CHECKED | (CHECKED_TOP_LEVEL if top_level else set())
     errors = [

@@ -6,6 +6,7 @@ from torch import nn
 from ._utils import (
     check_inputs,
     check_reduction,
+    forward_doc,
     register_class_counts,
     required_class_counts,
 )
@@ -75,8 +76,10 @@ class BalancedSoftmaxLoss(nn.Module):
         self.reduction = check_reduction(reduction)
         register_class_counts(self, class_counts)
 
+    @forward_doc(
+        "Balanced softmax loss: cross-entropy on the logits shifted by the log prior."
+    )
     def forward(self, logits, target):
-        """Balanced softmax loss of ``logits`` (N, K) against ``target`` (N,)."""
         target = check_inputs(logits, target)
         log_prior = required_class_counts(self, logits).log().to(logits.dtype)  # (K,)
         return F.cross_entropy(logits + log_prior, target, reduction=self.reduction)

@@ -6,6 +6,7 @@ from torch import nn
 from ._utils import (
     check_inputs,
     check_reduction,
+    forward_doc,
     register_class_counts,
     required_class_counts,
 )
@@ -78,15 +79,21 @@ class CostSensitiveCrossEntropy(nn.Module):
         register_class_counts(self, class_counts)
 
     def class_weights(self):
-        """Return the per-class weights ``w_k``, shape (n_classes,)."""
+        """Per-class weights ``w_k`` of the loss.
+
+        Returns
+        -------
+        weights : torch.Tensor of shape (n_classes,)
+            Inverse-frequency weights, summing to ``n_classes``.
+        """
         if self.class_counts is None:
             raise ValueError(
                 "CostSensitiveCrossEntropy needs class_counts to compute weights."
             )
         return balanced_weights(self.class_counts, self.beta)
 
+    @forward_doc("Cross-entropy weighted by inverse class frequency.")
     def forward(self, logits, target):
-        """Weighted cross-entropy of ``logits`` (N, K) against ``target`` (N,)."""
         target = check_inputs(logits, target)
         counts = required_class_counts(self, logits)  # (K,)
         weight = balanced_weights(counts, self.beta).to(logits.dtype)  # (K,)

@@ -11,6 +11,7 @@ from ._utils import (
     check_inputs,
     check_non_negative,
     check_reduction,
+    forward_doc,
     per_class,
     register_weight,
 )
@@ -82,8 +83,8 @@ class FocalLoss(nn.Module):
         self.register_buffer("alpha", as_class_weights(alpha, "alpha"))
         register_weight(self, weight)
 
+    @forward_doc("Focal loss of the batch.")
     def forward(self, logits, target):
-        """Focal loss of ``logits`` (N, K) against ``target`` (N,)."""
         target = check_inputs(logits, target)
         log_p = F.log_softmax(logits, dim=1)  # (N, K)
         # (1 - p)^gamma for every class; nll_loss below keeps the true class.

@@ -7,6 +7,7 @@ from ._utils import (
     check_inputs,
     check_non_negative,
     check_reduction,
+    forward_doc,
     per_class,
     register_class_counts,
     register_weight,
@@ -96,7 +97,14 @@ class LDAMLoss(nn.Module):
         register_weight(self, weight)
 
     def margins(self):
-        """Return the per-class margins ``m_k``, shape (n_classes,)."""
+        """Per-class margins ``m_k`` of the loss.
+
+        Returns
+        -------
+        margins : torch.Tensor of shape (n_classes,)
+            Margins proportional to ``n_k ** (-1/4)``, the largest equal to
+            ``max_margin``.
+        """
         if self.class_counts is None:
             raise ValueError("LDAMLoss needs class_counts to compute margins.")
         return self._margins(self.class_counts)
@@ -105,8 +113,10 @@ class LDAMLoss(nn.Module):
         inv_quarter = counts.pow(-0.25)  # (K,), largest for the rarest class
         return inv_quarter * (self.max_margin / inv_quarter.max())
 
+    @forward_doc(
+        "LDAM loss: cross-entropy after subtracting the class margin from the true logit."
+    )
     def forward(self, logits, target):
-        """LDAM loss of ``logits`` (N, K) against ``target`` (N,)."""
         target = check_inputs(logits, target)
         counts = required_class_counts(self, logits)  # (K,)
         margins = self._margins(counts).to(logits.dtype)  # (K,)

@@ -7,7 +7,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._utils import check_inputs, check_reduction, per_class, register_weight
+from ._utils import (
+    check_inputs,
+    check_reduction,
+    forward_doc,
+    per_class,
+    register_weight,
+)
 
 
 class OHEMCrossEntropy(nn.Module):
@@ -78,13 +84,25 @@ class OHEMCrossEntropy(nn.Module):
         register_weight(self, weight)
 
     def n_kept(self, n_samples):
-        """Number of samples kept from a batch of ``n_samples``."""
+        """Number of samples kept from a batch.
+
+        Parameters
+        ----------
+        n_samples : int
+            Size of the batch.
+
+        Returns
+        -------
+        n_kept : int
+            ``ceil(keep_ratio * n_samples)``, at least ``min_kept`` and at most
+            ``n_samples``.
+        """
         # Round before ceil so that e.g. 0.7 * 10 = 7.000000000000001 gives 7.
         k = math.ceil(round(self.keep_ratio * n_samples, 9))
         return min(n_samples, max(self.min_kept, k))
 
+    @forward_doc("Cross-entropy of the hardest samples of the batch.")
     def forward(self, logits, target):
-        """Mean cross-entropy of the hardest samples of ``logits`` (N, K)."""
         target = check_inputs(logits, target)
         weight = per_class(self.weight, logits, "weight")
         # (N,) per-sample losses, already multiplied by w_{y_i}

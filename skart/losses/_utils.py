@@ -140,3 +140,29 @@ def check_non_negative(value, name, strict=False):
         bound = "> 0" if strict else ">= 0"
         raise ValueError(f"{name} must be a finite number {bound}, got {value!r}.")
     return float(value)
+
+
+_FORWARD_DOC = """{summary}
+
+Parameters
+----------
+logits : torch.Tensor of shape (N, K)
+    Unnormalised class scores of a batch.
+target : torch.Tensor of shape (N,)
+    Class indices in ``[0, K)``.
+
+Returns
+-------
+loss : torch.Tensor
+    A scalar, or the per-sample losses of shape (N,) with ``reduction="none"``.
+"""
+
+
+def forward_doc(summary):
+    """Give a criterion's ``forward`` the shared numpydoc docstring, with its own summary."""
+
+    def decorate(forward):
+        forward.__doc__ = _FORWARD_DOC.format(summary=summary)
+        return forward
+
+    return decorate

@@ -529,6 +529,11 @@ class ARTClassifier(ClassifierMixin, BaseEstimator):
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             self.net_.fit(train_ds, None)
+        # The net holds the validation fold (train_split) and the sampler holds
+        # the training labels: a fitted model must not carry them into pickles.
+        self.net_.train_split = None
+        self.net_.iterator_train__sampler = None
+        dict(self.net_.callbacks_)["art"].sampler = None
         self.sampling_distribution_ = (
             sampler.p
             if sampler is not None

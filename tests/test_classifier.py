@@ -218,6 +218,15 @@ def test_pickle_round_trip(fitted, imbalanced):
     np.testing.assert_array_equal(restored.predict_proba(X), fitted.predict_proba(X))
 
 
+def test_pickle_carries_no_training_data():
+    X, y = make_classification(n_samples=40_000, n_features=50, random_state=0)
+    clf = ARTClassifier(max_epochs=1, random_state=0).fit(X, y)
+    # The validation fold alone is 6000 x 50 float32 = 1.2 MB; the net with its
+    # AdamW state pickles to about 0.2 MB.
+    assert len(pickle.dumps(clf)) < 600_000
+    assert clf.net_.train_split is None
+
+
 def test_clone_keeps_params():
     clf = ARTClassifier(c=0.2, bf=3, module__hidden_units=(9,), random_state=4)
     params = clone(clf).get_params()

@@ -94,6 +94,48 @@ class _Net(NeuralNetClassifier):
             getattr(cb, method_name)(self, **cb_kwargs)
         return None
 
+    def _closure_free(self):
+        """Whether every optimiser is a torch built-in that takes no closure (not LBFGS)."""
+        return all(
+            type(opt).__module__.startswith("torch.optim.")
+            and not isinstance(opt, torch.optim.LBFGS)
+            for opt in (getattr(self, name + "_") for name in self._optimizers)
+        )
+
+    def train_step(self, batch, **fit_params):
+        # skorch runs each step as an optimiser closure (for LBFGS), through a
+        # step accumulator, and builds the on_grad_computed arguments even when
+        # no callback listens. The same step without that machinery costs ~3%
+        # less per batch; anything that needs it takes skorch's path.
+        if self._batch_hooks["on_grad_computed"] or not self._closure_free():
+            return super().train_step(batch, **fit_params)
+        self._zero_grad_optimizer()
+        step = self.train_step_single(batch, **fit_params)
+        self._step_optimizer(None)
+        return step
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        # skorch's loop, except that the batch size of our (tensor, tensor)
+        # batches is read with len() rather than the generic get_len(), which
+        # walks nested containers (~2% of a small network's step).
+        if not isinstance(iterator, BatchIterator) or not isinstance(
+            iterator.dataset, ArrayDataset
+        ):
+            return super().run_single_epoch(
+                iterator, training, prefix, step_fn, **fit_params
+            )
+        history = self.history
+        batch_count = 0
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            history.record_batch(prefix + "_loss", step["loss"].item())
+            history.record_batch(prefix + "_batch_size", len(batch[0]))
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+            batch_count += 1
+        history.record(prefix + "_batch_count", batch_count)
+        return None
+
     @property
     def _default_callbacks(self):
         log = ProgressBar() if self.verbose > 1 else None

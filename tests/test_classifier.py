@@ -426,3 +426,27 @@ def test_explicit_validation_set_errors(imbalanced):
 def test_verbose_two_adds_a_progress_bar(imbalanced):
     clf = ARTClassifier(max_epochs=1, verbose=2, random_state=0).fit(*imbalanced)
     assert "progress_bar" in dict(clf.net_.callbacks_)
+
+
+def test_gradient_callbacks_and_closure_optimisers_take_skorchs_step(imbalanced):
+    from skorch.callbacks import Callback, GradientNormClipping
+
+    class CountGradients(Callback):
+        def initialize(self):
+            self.calls = 0
+            return self
+
+        def on_grad_computed(self, net, named_parameters, **kwargs):
+            self.calls += 1
+
+    counter = CountGradients()
+    clf = ARTClassifier(
+        max_epochs=2,
+        callbacks=[("count", counter), GradientNormClipping(1.0)],
+        random_state=0,
+    ).fit(*imbalanced)
+    n_batches = sum(clf.history_[:, "train_batch_count"])
+    assert dict(clf.net_.callbacks_)["count"].calls == n_batches
+    # LBFGS needs the closure; without it, its step raises
+    lbfgs = ARTClassifier(optimizer=torch.optim.LBFGS, max_epochs=2, random_state=0)
+    assert np.isfinite(lbfgs.fit(*imbalanced).history_[:, "train_loss"]).all()

@@ -42,6 +42,14 @@ _ROUTED_PREFIXES = (
 )
 
 
+# What X may be, in fit, for the validation set and at prediction.
+_X_CHECKS = {
+    "accept_sparse": "csr",
+    "dtype": (np.float32, np.float64),
+    "allow_nd": True,
+}
+
+
 def _softmax(logits):
     return torch.softmax(logits, dim=1)
 
@@ -507,14 +515,7 @@ class ARTClassifier(ClassifierMixin, BaseEstimator):
             The fitted classifier.
         """
         self._routed_params()  # unknown names fail before any work
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse="csr",
-            dtype=(np.float32, np.float64),
-            allow_nd=True,
-        )
+        X, y = validate_data(self, X, y, **_X_CHECKS)
         check_classification_targets(y)
         self.classes_, y_enc = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
@@ -536,14 +537,7 @@ class ARTClassifier(ClassifierMixin, BaseEstimator):
                 y_enc[valid_idx],
             )
         else:
-            X_va = validate_data(
-                self,
-                X_val,
-                accept_sparse="csr",
-                dtype=(np.float32, np.float64),
-                allow_nd=True,
-                reset=False,
-            )
+            X_va = validate_data(self, X_val, reset=False, **_X_CHECKS)
             y_val = column_or_1d(y_val)
             unseen = np.setdiff1d(y_val, self.classes_)
             if unseen.size:
@@ -610,14 +604,7 @@ class ARTClassifier(ClassifierMixin, BaseEstimator):
             Rows sum to 1; columns follow ``classes_``.
         """
         check_is_fitted(self)
-        X = validate_data(
-            self,
-            X,
-            accept_sparse="csr",
-            dtype=(np.float32, np.float64),
-            allow_nd=True,
-            reset=False,
-        )
+        X = validate_data(self, X, reset=False, **_X_CHECKS)
         with warnings.catch_warnings():
             # The net only sees tensors; keep skorch quiet about it.
             warnings.simplefilter("ignore", UserWarning)

@@ -102,9 +102,12 @@ class _Net(NeuralNetClassifier):
             getattr(cb, method_name)(self, **cb_kwargs)
         return None
 
-    def _closure_free(self):
-        """Whether every optimiser is a torch built-in that takes no closure (not LBFGS)."""
-        return all(
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        # Decided once per fit, not per batch: the lean step below is safe when
+        # no callback listens to gradients and every optimiser is a torch
+        # built-in that takes no closure (LBFGS needs one).
+        self._lean_step = not self._batch_hooks["on_grad_computed"] and all(
             type(opt).__module__.startswith("torch.optim.")
             and not isinstance(opt, torch.optim.LBFGS)
             for opt in (getattr(self, name + "_") for name in self._optimizers)
@@ -115,7 +118,7 @@ class _Net(NeuralNetClassifier):
         # step accumulator, and builds the on_grad_computed arguments even when
         # no callback listens. The same step without that machinery costs ~3%
         # less per batch; anything that needs it takes skorch's path.
-        if self._batch_hooks["on_grad_computed"] or not self._closure_free():
+        if not getattr(self, "_lean_step", False):
             return super().train_step(batch, **fit_params)
         self._zero_grad_optimizer()
         step = self.train_step_single(batch, **fit_params)

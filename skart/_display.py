@@ -65,14 +65,15 @@ def _labels(classes, n_classes, caller):
     return [str(c) for c in classes]
 
 
-def _final_estimator(estimator):
-    """The last step of a pipeline, or the estimator itself."""
-    steps = getattr(estimator, "steps", None)
-    return steps[-1][1] if isinstance(steps, list) and steps else estimator
-
-
 def _fitted_history(estimator, caller):
-    """``history_`` and ``classes_`` of a fitted estimator, with a clear error."""
+    """The fitted model (last step of a pipeline), its ``history_`` and ``classes_``.
+
+    Shared by the ``from_estimator`` constructors, with their clear errors.
+    """
+    check_matplotlib_support(caller)
+    steps = getattr(estimator, "steps", None)
+    if isinstance(steps, list) and steps:
+        estimator = steps[-1][1]
     if not hasattr(type(estimator), "history_") and not hasattr(estimator, "history_"):
         raise ValueError(
             f"{caller} needs a fitted estimator with a training history "
@@ -80,7 +81,7 @@ def _fitted_history(estimator, caller):
             "For a skorch net, pass net.history to from_history."
         )
     check_is_fitted(estimator)
-    return estimator.history_, getattr(estimator, "classes_", None)
+    return estimator, estimator.history_, getattr(estimator, "classes_", None)
 
 
 def _prior_of(estimator):
@@ -341,9 +342,9 @@ class SamplingDistributionDisplay:
         display : SamplingDistributionDisplay
             The plotted display.
         """
-        check_matplotlib_support(f"{cls.__name__}.from_estimator")
-        estimator = _final_estimator(estimator)
-        history, classes = _fitted_history(estimator, f"{cls.__name__}.from_estimator")
+        estimator, history, classes = _fitted_history(
+            estimator, f"{cls.__name__}.from_estimator"
+        )
         return cls.from_history(
             history, classes=classes, ax=ax, colors=colors, legend=legend,
             stack_kw=stack_kw, refresh_kw=refresh_kw,
@@ -589,9 +590,9 @@ class ClassScoresDisplay:
         display : ClassScoresDisplay
             The plotted display.
         """
-        check_matplotlib_support(f"{cls.__name__}.from_estimator")
-        estimator = _final_estimator(estimator)
-        history, classes = _fitted_history(estimator, f"{cls.__name__}.from_estimator")
+        estimator, history, classes = _fitted_history(
+            estimator, f"{cls.__name__}.from_estimator"
+        )
         return cls.from_history(
             history, classes=classes, prior=_prior_of(estimator), ax=ax, colors=colors,
             legend=legend, line_kw=line_kw, prior_kw=prior_kw,
@@ -824,9 +825,9 @@ class LossCurveDisplay:
         display : LossCurveDisplay
             The plotted display.
         """
-        check_matplotlib_support(f"{cls.__name__}.from_estimator")
-        estimator = _final_estimator(estimator)
-        history, _ = _fitted_history(estimator, f"{cls.__name__}.from_estimator")
+        estimator, history, _ = _fitted_history(
+            estimator, f"{cls.__name__}.from_estimator"
+        )
         return cls.from_history(
             history, best_epoch=_restored_epoch(estimator), ax=ax, legend=legend,
             train_kw=train_kw, valid_kw=valid_kw, best_kw=best_kw,

@@ -168,8 +168,6 @@ def accepts(factory, name):
         return False
 
 
-
-
 class FitData:
     """What one ``fit`` hands to a method's hooks.
 

@@ -290,6 +290,21 @@ def test_verbose_prints_epoch_table(imbalanced, capsys):
 # -- bad input --------------------------------------------------------------------
 
 
+def test_non_numeric_columns_are_named(imbalanced):
+    X, y = imbalanced
+    df = pd.DataFrame(X, columns=[f"x{i}" for i in range(8)])
+    df["shop"] = pd.Categorical(np.where(y == 0, "web", "store"))
+    df["country"] = np.where(y == 1, "NL", "FR")
+    match = (
+        r"non-numeric columns \{'shop': 'category', 'country': '.*'\}.*OneHotEncoder"
+    )
+    with pytest.raises(ValueError, match=match):
+        ARTClassifier(**FAST).fit(df, y)
+    fitted = ARTClassifier(max_epochs=1, random_state=0).fit(df.iloc[:, :8], y)
+    with pytest.raises(ValueError, match=r"non-numeric columns \{'shop'"):
+        fitted.predict(df[[*df.columns[:7], "shop"]])
+
+
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_non_finite_X(imbalanced, bad):
     X, y = imbalanced

@@ -37,7 +37,13 @@ from ._callback import ARTCallback
 from ._data import ArrayDataset, BatchIterator
 from ._network import MLP
 from ._sampler import ClassDistributionSampler
-from ._validation import check_X, check_X_y, draw_seed, train_valid_folds
+from ._validation import (
+    check_weights,
+    check_X,
+    check_X_y,
+    draw_seed,
+    train_valid_folds,
+)
 
 # Parameters of the wrapped net that are given flat, skorch-style, as
 # ``<prefix>__<name>``: they reach the module, criterion, optimizer, ...
@@ -126,10 +132,33 @@ class Net(NeuralNetClassifier):
         self._step_optimizer(None)
         return step
 
+    # Weights of the validation rows (a tensor in the validation iterator's
+    # order) when the fit is weighted; the estimator sets it.
+    valid_sample_weight = None
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        weights = self.valid_sample_weight
+        criterion = self.criterion_
+        if training or weights is None or not hasattr(criterion, "reduction"):
+            return super().get_loss(y_pred, y_true, X=X, training=training)
+        # The weighted mean of the per-row losses. skorch averages the batch
+        # losses by batch size, so each batch is scaled by the fold's mean
+        # weight: the epoch's valid_loss is then sum(w * l) / sum(w).
+        start = self._valid_row
+        w = weights[start : start + len(y_true)]  # (B,)
+        self._valid_row = start + len(y_true)
+        reduction, criterion.reduction = criterion.reduction, "none"
+        try:
+            losses = super().get_loss(y_pred, y_true, X=X, training=False)  # (B,)
+        finally:
+            criterion.reduction = reduction
+        return (w * losses).mean() / weights.mean()
+
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         # skorch's loop, except that the batch size of our (tensor, tensor)
         # batches is read with len() rather than the generic get_len(), which
         # walks nested containers (~2% of a small network's step).
+        self._valid_row = 0  # position of the next validation batch's rows
         if not isinstance(iterator, BatchIterator) or not isinstance(
             iterator.dataset, ArrayDataset
         ):
@@ -186,8 +215,14 @@ class FitData:
         The fit's seed for torch and the samplers.
     rng : numpy.random.RandomState
         The fit's random state, after the split and the seed were drawn.
+    w_train, w_valid : ndarray or None
+        Sample weights of the folds (None when unweighted; ``w_valid`` is
+        None for a validation set given by the user).
+    valid_weights : torch.Tensor or None
+        ``w_valid`` on the training device.
     sampler : ClassDistributionSampler or None
-        ART's sampler of the training fold, when the estimator resamples.
+        The sampler of the training fold: ART's, or the weighted draws of a
+        weighted fit; None for plain shuffling.
     """
 
     def __init__(self, **attrs):
@@ -328,12 +363,14 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         routed.setdefault("iterator_valid__batch_size", 4 * self.batch_size)
         # ART's callback also scores the classes of a run without resampling,
         # so every network estimator records the same per-class history.
-        callbacks = [
-            (
-                "art",
-                ARTCallback(data.sampler, c=self.c, bf=self.bf, metric=self.metric),
-            )
-        ]
+        art = ARTCallback(
+            data.sampler if self.art else None,
+            c=self.c,
+            bf=self.bf,
+            metric=self.metric,
+            sample_weight=data.valid_weights,
+        )
+        callbacks = [("art", art)]
         callbacks += self._method_callbacks(data)
         if self.lr_schedule == "cosine":
             callbacks.append(
@@ -408,7 +445,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             group.pop("initial_lr", None)
         net.history = previous_net.history
 
-    def _fit(self, X, y, X_val=None, y_val=None):
+    def _fit(self, X, y, X_val=None, y_val=None, sample_weight=None):
         """Check the data, split it, build the net, train it; return ``self``."""
         self._routed_params()  # unknown names fail before any work
         warm = getattr(self, "warm_start", False) and hasattr(self, "net_")
@@ -417,38 +454,66 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         X, y_enc = check_X_y(self, X, y)
         if warm:
             self._check_warm_start(previous)
+        sample_weight = check_weights(sample_weight, X)
         rng = check_random_state(self.random_state)
-        X_tr, y_tr, X_va, y_va = train_valid_folds(
-            self, X, y_enc, X_val, y_val, self.validation_fraction, rng
+        w_tr = w_va = None
+        folds = train_valid_folds(
+            self,
+            X,
+            y_enc,
+            X_val,
+            y_val,
+            self.validation_fraction,
+            rng,
+            sample_weight=sample_weight,
         )
+        X_tr, y_tr, X_va, y_va = folds[:4]
+        if sample_weight is not None:
+            w_tr, w_va = folds[4:]
+            for fold, w in (("training", w_tr), ("validation", w_va)):
+                if w is not None and not (w > 0).any():
+                    raise ValueError(
+                        f"Every row of the {fold} fold has sample_weight 0: give "
+                        "weight to more rows, or pass X_val and y_val."
+                    )
         seed = draw_seed(rng)
         n_classes = len(self.classes_)
         self.class_counts_ = np.bincount(y_tr, minlength=n_classes)
+        device = torch.device(self.device)
         data = FitData(
             X_train=X_tr,
             y_train=y_tr,
             X_valid=X_va,
             y_valid=y_va,
+            w_train=w_tr,
+            w_valid=w_va,
+            valid_weights=(
+                None if w_va is None else torch.as_tensor(w_va, device=device)
+            ),
             train_ds=self._dataset(X_tr, y_tr),
             valid_ds=self._dataset(X_va, y_va),
             class_counts=self.class_counts_,
             n_features=int(np.prod(X.shape[1:])),
             seed=seed,
             rng=rng,
+            # Weighted rows are drawn by weight, with ART or without (then
+            # from the weighted prior, as ART does at c=1).
             sampler=(
-                ClassDistributionSampler(y_tr, n_classes=n_classes, random_state=seed)
-                if self.art
+                ClassDistributionSampler(
+                    y_tr, n_classes=n_classes, random_state=seed, sample_weight=w_tr
+                )
+                if self.art or w_tr is not None
                 else None
             ),
         )
-        if warm and data.sampler is not None:
+        if warm and self.art:
             # ART goes on from the distribution it ended with.
             data.sampler.set_distribution(self.sampling_distribution_)
         previous_net = self.net_ if warm else None
         self.net_ = self._build_net(data)
         if warm:
             self._continue_from(previous_net)
-        device = torch.device(self.device)
+        self.net_.valid_sample_weight = data.valid_weights
         devices = []
         if device.type == "cuda":
             devices = [
@@ -461,7 +526,9 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         # the training labels: a fitted model must not carry them into pickles.
         self.net_.train_split = None
         self.net_.iterator_train__sampler = None
-        dict(self.net_.callbacks_)["art"].sampler = None
+        self.net_.valid_sample_weight = None
+        art = dict(self.net_.callbacks_)["art"]
+        art.sampler = art.sample_weight = None
         self.sampling_distribution_ = (
             data.sampler.p
             if data.sampler is not None

@@ -183,7 +183,7 @@ class ARTClassifier(BaseNetClassifier):
         vars(self).update(kwargs)
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, *, X_val=None, y_val=None):
+    def fit(self, X, y, *, X_val=None, y_val=None, sample_weight=None):
         """Train the network with ART.
 
         Parameters
@@ -198,10 +198,19 @@ class ARTClassifier(BaseNetClassifier):
             ``None`` holds out ``validation_fraction`` of each class of ``X``.
         y_val : array-like of shape (n_val,), default=None
             Labels of ``X_val``, all among the labels of ``y``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the rows of ``X``. Training draws rows in
+            proportion to their weights (within each class, and ART's prior
+            is each class's share of the weight; without ART each epoch is a
+            weighted draw with replacement), and the validation fold's class
+            scores and loss are weighted. A weight of 0 acts as removing the
+            row, an integer weight (statistically) as repeating it, and equal
+            weights give the same model as none. ``X_val`` is scored
+            unweighted.
 
         Returns
         -------
         self : ARTClassifier
             The fitted classifier.
         """
-        return self._fit(X, y, X_val=X_val, y_val=y_val)
+        return self._fit(X, y, X_val=X_val, y_val=y_val, sample_weight=sample_weight)

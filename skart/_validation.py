@@ -2,7 +2,11 @@
 
 import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import column_or_1d, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    column_or_1d,
+    validate_data,
+)
 
 # What X may be, in fit, for the validation set and at prediction.
 X_CHECKS = {
@@ -94,7 +98,9 @@ def stratified_split(y, fraction, rng):
     return np.sort(order[~is_valid]), np.sort(order[is_valid])
 
 
-def train_valid_folds(estimator, X, y_enc, X_val, y_val, fraction, rng, **checks):
+def train_valid_folds(
+    estimator, X, y_enc, X_val, y_val, fraction, rng, *, sample_weight=None, **checks
+):
     """The training and validation folds of a ``fit``.
 
     With ``X_val``/``y_val`` None, ``fraction`` of each class of ``X`` is held
@@ -105,12 +111,19 @@ def train_valid_folds(estimator, X, y_enc, X_val, y_val, fraction, rng, **checks
     -------
     X_tr, y_tr, X_va, y_va
         Features and encoded labels of the two folds.
+    w_tr, w_va
+        Only when ``sample_weight`` is given: the weights of the two folds
+        (``w_va`` is None for a validation set of the user's, which is
+        scored unweighted).
     """
     if (X_val is None) != (y_val is None):
         raise ValueError("Pass both X_val and y_val, or neither.")
     if X_val is None:
         train_idx, valid_idx = stratified_split(y_enc, fraction, rng)
-        return X[train_idx], y_enc[train_idx], X[valid_idx], y_enc[valid_idx]
+        folds = X[train_idx], y_enc[train_idx], X[valid_idx], y_enc[valid_idx]
+        if sample_weight is None:
+            return folds
+        return *folds, sample_weight[train_idx], sample_weight[valid_idx]
     X_va = check_X(estimator, X_val, **checks)
     y_val = column_or_1d(y_val)
     unseen = np.setdiff1d(y_val, estimator.classes_)
@@ -124,7 +137,25 @@ def train_valid_folds(estimator, X, y_enc, X_val, y_val, fraction, rng, **checks
             f"X_val has {X_va.shape[0]} rows but y_val has {len(y_val)} labels."
         )
     y_va = np.searchsorted(estimator.classes_, y_val).astype(np.int64)
-    return X, y_enc, X_va, y_va
+    if sample_weight is None:
+        return X, y_enc, X_va, y_va
+    return X, y_enc, X_va, y_va, sample_weight, None
+
+
+def check_weights(sample_weight, X):
+    """Validate ``sample_weight``: None when absent or all equal.
+
+    Equal weights change nothing, so they take the unweighted path and give
+    bitwise the model that no weights give.
+    """
+    if sample_weight is None:
+        return None
+    sample_weight = _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )
+    if np.all(sample_weight == sample_weight[0]):
+        return None
+    return sample_weight
 
 
 def draw_seed(rng):

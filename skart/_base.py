@@ -11,6 +11,7 @@ own module holds only its parameters and its training step.
 
 import copy
 import inspect
+import json
 import warnings
 from numbers import Integral, Real
 
@@ -32,10 +33,12 @@ from skorch.callbacks import (
     ProgressBar,
 )
 from skorch.helper import predefined_split
+from skorch.history import History
 
 from ._callback import ARTCallback
 from ._data import ArrayDataset, BatchIterator
 from ._network import MLP
+from ._persistence import load_state, save_fitted
 from ._sampler import ClassDistributionSampler
 from ._validation import (
     check_weights,
@@ -536,6 +539,66 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         )
         self._after_train(data)
         self.n_iter_ = len(self.net_.history)
+        return self
+
+    # -- persistence --------------------------------------------------------
+
+    def save_fitted(self, path):
+        """Save the fitted network and attributes to a file that loads without pickle.
+
+        The file holds tensors, numbers, strings, lists and dicts only, and
+        :meth:`load_fitted` reads it with ``torch.load(weights_only=True)``,
+        which runs no code from the file. The estimator's parameters are not
+        saved: load the file into an estimator created with the parameters
+        it was fitted with (the simple ones are recorded and checked). The
+        optimiser's state is not saved, so a ``warm_start`` fit after loading
+        starts a new optimiser.
+
+        Parameters
+        ----------
+        path : str, path-like or file-like object
+            Where to write (any target of :func:`torch.save`).
+        """
+        check_is_fitted(self, "net_")
+        names = [
+            name
+            for name in vars(self)
+            if name.endswith("_") and not name.startswith("_") and name != "net_"
+        ]
+        save_fitted(self, path, names)
+
+    def load_fitted(self, path):
+        """Load a file written by :meth:`save_fitted` into this estimator.
+
+        Parameters
+        ----------
+        path : str, path-like or file-like object
+            The file (any source of :func:`torch.load`).
+
+        Returns
+        -------
+        self : object
+            The estimator, fitted: it predicts bitwise as the saved one did.
+        """
+        state, attributes = load_state(self, path, torch.device(self.device))
+        vars(self).update(attributes)
+        net_kwargs = state["net"]
+        data = FitData(
+            n_features=net_kwargs.get("module__n_features", 0),
+            class_counts=self.class_counts_,
+            sampler=None,
+            seed=0,
+            valid_ds=None,
+            valid_weights=None,
+        )
+        self.net_ = self._build_net(data)
+        self.net_.initialize()
+        self.net_.module_.load_state_dict(state["module"])
+        if state["criterion"]:
+            self.net_.criterion_.load_state_dict(state["criterion"])
+        self.net_.history = History(json.loads(state["history"]))
+        self.net_.train_split = None
+        self.net_.iterator_train__sampler = None
         return self
 
     @property

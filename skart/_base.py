@@ -34,6 +34,7 @@ from skorch.callbacks import (
 )
 from skorch.helper import predefined_split
 from skorch.history import History
+from tqdm.auto import tqdm
 
 from ._callback import ARTCallback
 from ._data import ArrayDataset, BatchIterator
@@ -624,10 +625,25 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = check_X(self, X)
+        dataset = ArrayDataset(self._to_tensor(X))
+        net = self.net_
+        nonlinearity = net._get_predict_nonlinearity()
+        # Batch by batch (iterator_valid's batch size): memory beyond the
+        # output stays bounded by one batch, whatever the size of X.
+        batches = net.forward_iter(dataset, training=False)
+        if self.verbose >= 2:
+            batches = tqdm(
+                batches,
+                total=len(net.get_iterator(dataset, training=False)),
+                desc=f"{type(self).__name__}.predict_proba",
+                leave=False,
+            )
         with warnings.catch_warnings():
             # The net only sees tensors; keep skorch quiet about it.
             warnings.simplefilter("ignore", UserWarning)
-            proba = self.net_.predict_proba(ArrayDataset(self._to_tensor(X)))
+            proba = np.concatenate(
+                [nonlinearity(logits).cpu().numpy() for logits in batches]
+            )
         proba = proba.astype(np.float64)
         return proba / proba.sum(axis=1, keepdims=True)
 

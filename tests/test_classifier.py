@@ -497,3 +497,17 @@ def test_warm_start_refuses_other_data(imbalanced):
         clf.fit(X, np.minimum(y, 1))
     assert clf.n_features_in_ == 8 and len(clf.classes_) == 3  # still usable
     assert clf.predict(X[:2]).shape == (2,)
+
+
+def test_predict_shows_progress_at_verbose_2(fitted, imbalanced, capsys):
+    X, _ = imbalanced
+    quiet = fitted.predict_proba(X)
+    assert capsys.readouterr().err == ""
+    loud = clone(fitted).set_params(verbose=2)
+    loud.net_, loud.classes_, loud.n_features_in_ = (
+        fitted.net_,
+        fitted.classes_,
+        fitted.n_features_in_,
+    )
+    np.testing.assert_array_equal(loud.predict_proba(X), quiet)
+    assert "ARTClassifier.predict_proba" in capsys.readouterr().err

@@ -78,6 +78,42 @@ class FiniteLossGuard(Callback):
             )
 
 
+class LossOrMetricStopping(EarlyStopping):
+    """Stop once neither the validation loss nor the metric has improved for
+    ``patience`` epochs; restore the weights of the best metric epoch.
+
+    Stopping on the metric alone ends training on the plateau of the first
+    epochs, where the network predicts the majority class and the macro
+    metric does not move while the loss still falls.
+    """
+
+    def on_train_begin(self, net, **kwargs):
+        super().on_train_begin(net, **kwargs)
+        self.best_loss_ = np.inf
+
+    def on_epoch_end(self, net, **kwargs):
+        loss = net.history[-1, "valid_loss"]
+        best = self.best_loss_
+        # The relative threshold of EarlyStopping, on the loss.
+        loss_improved = not np.isfinite(best) or loss < best - self.threshold * abs(
+            best
+        )
+        if loss_improved:
+            self.best_loss_ = loss
+        score = net.history[-1, self.monitor]
+        if self._is_score_improved(score):
+            self.misses_ = 0
+            self.dynamic_threshold_ = self._calc_new_threshold(score)
+            self.best_epoch_ = net.history[-1, "epoch"]
+            self.best_model_weights_ = copy.deepcopy(net.module_.state_dict())
+        elif loss_improved:
+            self.misses_ = 0
+        else:
+            self.misses_ += 1
+        if self.misses_ == self.patience:
+            raise KeyboardInterrupt
+
+
 class Net(NeuralNetClassifier):
     """skorch net with skart's defaults and a lean epoch loop for skart's own batches."""
 
@@ -263,6 +299,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         "verbose": ["verbose"],
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
+        "monitor": [StrOptions({"loss", "metric", "loss_or_metric"})],
     }
 
     _net_class = Net
@@ -390,12 +427,18 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
                 )
             )
         if self.patience is not None:
-            callbacks.append(
-                (
-                    "early_stopping",
-                    EarlyStopping(patience=self.patience, load_best=True),
+            monitor = getattr(self, "monitor", "loss")
+            if monitor == "loss":
+                stopping = EarlyStopping(patience=self.patience, load_best=True)
+            else:
+                rule = EarlyStopping if monitor == "metric" else LossOrMetricStopping
+                stopping = rule(
+                    monitor=f"valid_{art.metric_name}",
+                    lower_is_better=False,
+                    patience=self.patience,
+                    load_best=True,
                 )
-            )
+            callbacks.append(("early_stopping", stopping))
         callbacks.append(("finite_loss", FiniteLossGuard()))
         callbacks += copy.deepcopy(list(self.callbacks or []))
         return self._net_class(

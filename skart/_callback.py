@@ -102,7 +102,8 @@ class ARTCallback(Callback):
         return self
 
     @property
-    def _metric_name(self):
+    def metric_name(self):
+        """Name of the metric in the history: ``valid_<metric_name>``."""
         if not callable(self.metric):
             return self.metric
         func = getattr(self.metric, "func", self.metric)  # unwrap functools.partial
@@ -151,7 +152,7 @@ class ARTCallback(Callback):
         history.record("class_scores", scores.tolist())
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN mean
-            history.record(f"valid_{self._metric_name}", float(np.nanmean(scores)))
+            history.record(f"valid_{self.metric_name}", float(np.nanmean(scores)))
         if self.sampler is None:
             return
         refresh = len(history) % self.bf == 0

@@ -69,8 +69,15 @@ class ARTClassifier(BaseNetClassifier):
         Training minibatch size. Validation and prediction run in batches of
         ``4 * batch_size`` unless ``iterator_valid__batch_size`` is set.
     patience : int or None, default=10
-        Early stopping patience in epochs on the validation loss (the best
+        Early stopping patience in epochs on what ``monitor`` watches (the best
         weights are restored); ``None`` trains for ``max_epochs``.
+    monitor : {"loss", "metric", "loss_or_metric"}, default="loss"
+        What early stopping watches on the validation fold, and which epoch's
+        weights it restores. ``"loss"``: the loss. ``"metric"``: the mean of
+        the per-class ``metric`` (macro F1 by default). ``"loss_or_metric"``:
+        training goes on while either improves, and the best metric epoch is
+        restored (the metric alone stops on the majority-class plateau of the
+        first epochs). The user guide has the measurements.
     lr_schedule : {"cosine"} or None, default="cosine"
         Cosine annealing of the learning rate over ``max_epochs``.
     device : str or torch.device, default="cpu"
@@ -153,6 +160,7 @@ class ARTClassifier(BaseNetClassifier):
         max_epochs=100,
         batch_size=128,
         patience=10,
+        monitor="loss",
         lr_schedule="cosine",
         device="cpu",
         callbacks=None,
@@ -173,6 +181,7 @@ class ARTClassifier(BaseNetClassifier):
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.patience = patience
+        self.monitor = monitor
         self.lr_schedule = lr_schedule
         self.device = device
         self.callbacks = callbacks

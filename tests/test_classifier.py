@@ -511,3 +511,58 @@ def test_predict_shows_progress_at_verbose_2(fitted, imbalanced, capsys):
     )
     np.testing.assert_array_equal(loud.predict_proba(X), quiet)
     assert "ARTClassifier.predict_proba" in capsys.readouterr().err
+
+
+# -- early stopping on the metric ---------------------------------------------------
+
+
+class _FakeNet:
+    def __init__(self):
+        from skorch.history import History
+
+        self.history = History()
+        self.module_ = nn.Linear(2, 2)
+        self.verbose = 0
+
+
+def _run_stopping(rule, losses, scores):
+    net = _FakeNet()
+    rule.on_train_begin(net)
+    for epoch, (loss, score) in enumerate(zip(losses, scores), start=1):
+        net.history.new_epoch()
+        net.history.record("epoch", epoch)
+        net.history.record("valid_loss", loss)
+        net.history.record("valid_f1", score)
+        try:
+            rule.on_epoch_end(net)
+        except KeyboardInterrupt:
+            return epoch, rule.best_epoch_
+    return None, rule.best_epoch_
+
+
+def test_loss_or_metric_stopping_waits_out_the_plateau():
+    from skorch.callbacks import EarlyStopping
+
+    from skart._base import LossOrMetricStopping
+
+    # A majority-class plateau: the macro metric is flat for 6 epochs while
+    # the loss falls, then the metric rises, peaks at epoch 9 and both stall.
+    losses = [1.0, 0.8, 0.7, 0.6, 0.55, 0.5, 0.45, 0.4, 0.38] + [0.38] * 6
+    scores = [0.4] * 6 + [0.5, 0.6, 0.7] + [0.65] * 6
+    kwargs = {"monitor": "valid_f1", "lower_is_better": False, "patience": 3}
+    stop, best = _run_stopping(EarlyStopping(load_best=True, **kwargs), losses, scores)
+    assert (stop, best) == (4, 1)  # the metric alone stops on the plateau
+    rule = LossOrMetricStopping(load_best=True, **kwargs)
+    stop, best = _run_stopping(rule, losses, scores)
+    assert (stop, best) == (12, 9)
+    assert rule.best_model_weights_ is not None
+
+
+@pytest.mark.parametrize("monitor", ["metric", "loss_or_metric"])
+def test_monitor_restores_the_best_metric_epoch(imbalanced, monitor):
+    clf = ARTClassifier(max_epochs=25, patience=3, monitor=monitor, random_state=0)
+    clf.fit(*imbalanced)
+    stopping = dict(clf.net_.callbacks_)["early_stopping"]
+    f1 = np.array(clf.history_[:, "valid_f1"])
+    assert stopping.monitor == "valid_f1"
+    assert f1[stopping.best_epoch_ - 1] == f1.max()

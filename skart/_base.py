@@ -151,6 +151,14 @@ class Net(NeuralNetClassifier):
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
+        # Batch losses can wait for the end of the epoch when no callback
+        # reads them during it (ART's reads the predictions only, a learning
+        # rate stepped per epoch nothing; a progress bar reads the losses).
+        self._deferred_losses = all(
+            isinstance(cb, ARTCallback)
+            or (isinstance(cb, LRScheduler) and cb.step_every == "epoch")
+            for cb in self._batch_hooks["on_batch_end"]
+        )
         # Decided once per fit, not per batch: the lean step below is safe when
         # no callback listens to gradients and every optimiser is a torch
         # built-in that takes no closure (LBFGS needs one).
@@ -206,15 +214,34 @@ class Net(NeuralNetClassifier):
                 iterator, training, prefix, step_fn, **fit_params
             )
         history = self.history
-        batch_count = 0
+        if not getattr(self, "_deferred_losses", False):
+            batch_count = 0
+            for batch in iterator:
+                self.notify("on_batch_begin", batch=batch, training=training)
+                step = step_fn(batch, **fit_params)
+                history.record_batch(prefix + "_loss", step["loss"].item())
+                history.record_batch(prefix + "_batch_size", len(batch[0]))
+                self.notify("on_batch_end", batch=batch, training=training, **step)
+                batch_count += 1
+            history.record(prefix + "_batch_count", batch_count)
+            return None
+        # ``loss.item()`` waits for the device at every step, most of a small
+        # network's step time on a GPU. The losses stay on the device and are
+        # read once per epoch, into the same history entries.
+        batches = history[-1]["batches"]
+        first = len(batches)
+        losses, sizes = [], []
         for batch in iterator:
             self.notify("on_batch_begin", batch=batch, training=training)
             step = step_fn(batch, **fit_params)
-            history.record_batch(prefix + "_loss", step["loss"].item())
-            history.record_batch(prefix + "_batch_size", len(batch[0]))
+            losses.append(step["loss"].detach())
+            sizes.append(len(batch[0]))
             self.notify("on_batch_end", batch=batch, training=training, **step)
-            batch_count += 1
-        history.record(prefix + "_batch_count", batch_count)
+        values = torch.stack(losses).tolist() if losses else []  # the one sync
+        for entry, loss, size in zip(batches[first:], values, sizes):
+            entry[prefix + "_loss"] = loss
+            entry[prefix + "_batch_size"] = size
+        history.record(prefix + "_batch_count", len(sizes))
         return None
 
     @property

@@ -16,6 +16,7 @@ from sklearn.metrics import f1_score, fbeta_score
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
+from skorch.callbacks import Callback
 from torch import nn
 
 from skart import ARTClassifier
@@ -566,3 +567,57 @@ def test_monitor_restores_the_best_metric_epoch(imbalanced, monitor):
     f1 = np.array(clf.history_[:, "valid_f1"])
     assert stopping.monitor == "valid_f1"
     assert f1[stopping.best_epoch_ - 1] == f1.max()
+
+
+# -- host syncs -------------------------------------------------------------------
+
+
+class _ReadsBatchLoss(Callback):
+    """A callback that reads each batch's loss, as a progress bar does."""
+
+    def on_batch_end(self, net, **kwargs):
+        self.last_ = dict(net.history[-1, "batches", -1])
+
+
+def _history_without_durations(clf):
+    rows = clf.history_.to_list()
+    for row in rows:
+        row.pop("dur")
+    return rows
+
+
+def test_losses_read_once_per_epoch_give_the_same_history(imbalanced):
+    X, y = imbalanced
+    lean = ARTClassifier(**FAST).fit(X, y)
+    eager = ARTClassifier(callbacks=[_ReadsBatchLoss()], **FAST).fit(X, y)
+    assert lean.net_._deferred_losses and not eager.net_._deferred_losses
+    (reader,) = [cb for _, cb in eager.net_.callbacks_ if hasattr(cb, "last_")]
+    assert "valid_loss" in reader.last_  # recorded before the hook, per batch
+    assert _history_without_durations(lean) == _history_without_durations(eager)
+    np.testing.assert_array_equal(lean.predict_proba(X), eager.predict_proba(X))
+
+
+@pytest.mark.cuda
+def test_no_per_batch_host_sync_on_cuda(imbalanced):
+    if not torch.cuda.is_available():
+        pytest.skip("CUDA is not available")
+    import warnings
+
+    X, y = imbalanced
+
+    def syncs(batch_size):
+        clf = ARTClassifier(
+            max_epochs=3, patience=None, batch_size=batch_size, device="cuda"
+        )
+        torch.cuda.set_sync_debug_mode("warn")
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                clf.fit(X, y)
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+        return sum("synchroniz" in str(w.message) for w in caught)
+
+    # Eight times the batches per epoch, the same number of syncs: they
+    # happen per epoch (history, ART's refresh), not per batch.
+    assert syncs(16) == syncs(128)

@@ -378,7 +378,9 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         device = torch.device(self.device)
         return ArrayDataset(
             X if sp.issparse(X) else X.to(device),
-            None if y is None else torch.from_numpy(y.astype(np.int64)).to(device),
+            None
+            if y is None
+            else torch.from_numpy(y.astype(np.int64, copy=False)).to(device),
         )
 
     # -- hooks --------------------------------------------------------------
@@ -540,6 +542,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             self.validation_fraction,
             rng,
             sample_weight=sample_weight,
+            dtype=np.float32,  # what the network trains on: one copy, no more
         )
         X_tr, y_tr, X_va, y_va = folds[:4]
         if sample_weight is not None:

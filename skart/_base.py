@@ -38,6 +38,7 @@ from tqdm.auto import tqdm
 
 from ._callback import ARTCallback
 from ._data import ArrayDataset, BatchIterator
+from ._decision import tune_offsets
 from ._network import MLP
 from ._persistence import load_state, save_fitted
 from ._sampler import ClassDistributionSampler
@@ -327,6 +328,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
         "monitor": [StrOptions({"loss", "metric", "loss_or_metric"})],
+        "decision": [StrOptions({"argmax", "tuned"})],
     }
 
     _net_class = Net
@@ -612,8 +614,25 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             else self.class_counts_ / self.class_counts_.sum()
         )
         self._after_train(data)
+        self._fit_decision(data)
         self.n_iter_ = len(self.net_.history)
         return self
+
+    def _fit_decision(self, data):
+        """Fit the decision rule of ``predict`` on the validation fold."""
+        n_classes = len(self.classes_)
+        if getattr(self, "decision", "argmax") == "argmax":
+            self.decision_offsets_ = np.zeros(n_classes)
+        else:
+            proba = self._proba(data.valid_ds)
+            with np.errstate(divide="ignore"):
+                log_proba = np.log(proba)
+            self.decision_offsets_ = tune_offsets(
+                log_proba, data.y_valid, self.metric, sample_weight=data.w_valid
+            )
+        if n_classes == 2:
+            b = self.decision_offsets_[1] - self.decision_offsets_[0]
+            self.decision_threshold_ = float(1.0 / (1.0 + np.exp(b)))
 
     # -- persistence --------------------------------------------------------
 
@@ -698,7 +717,10 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = check_X(self, X)
-        dataset = ArrayDataset(self._to_tensor(X))
+        return self._proba(ArrayDataset(self._to_tensor(X)))
+
+    def _proba(self, dataset):
+        """Softmax of the network over an :class:`ArrayDataset`, batch by batch."""
         net = self.net_
         nonlinearity = net._get_predict_nonlinearity()
         # Batch by batch (iterator_valid's batch size): memory beyond the
@@ -734,6 +756,10 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             Labels from ``classes_``.
         """
         proba = self.predict_proba(X)
+        offsets = getattr(self, "decision_offsets_", None)
+        if offsets is not None and offsets.any():
+            with np.errstate(divide="ignore"):
+                proba = np.log(proba) + offsets  # the tuned decision rule
         return self.classes_[np.argmax(proba, axis=1)]
 
     def __sklearn_tags__(self):

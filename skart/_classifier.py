@@ -78,6 +78,13 @@ class ARTClassifier(BaseNetClassifier):
         training goes on while either improves, and the best metric epoch is
         restored (the metric alone stops on the majority-class plateau of the
         first epochs). The user guide has the measurements.
+    decision : {"argmax", "tuned"}, default="argmax"
+        The rule of ``predict``. ``"argmax"``: the most probable class.
+        ``"tuned"``: per-class offsets on the log-probabilities, fitted after
+        training to maximise the mean per-class ``metric`` on the validation
+        fold (for two classes, a decision threshold on the positive class's
+        probability); a class with fewer than 5 validation rows keeps offset
+        0. ``predict_proba`` is the network's softmax either way.
     lr_schedule : {"cosine"} or None, default="cosine"
         Cosine annealing of the learning rate over ``max_epochs``.
     device : str or torch.device, default="cpu"
@@ -120,6 +127,12 @@ class ARTClassifier(BaseNetClassifier):
     sampling_distribution_ : ndarray of shape (n_classes,)
         Class distribution in force at the end of training (the training
         fold's prior when ``art=False``).
+    decision_offsets_ : ndarray of shape (n_classes,)
+        Offsets added to the log-probabilities before ``predict``'s argmax
+        (zeros with ``decision="argmax"``).
+    decision_threshold_ : float
+        Two classes only: ``predict`` gives ``classes_[1]`` when its
+        probability is at least this (0.5 with ``decision="argmax"``).
     n_iter_ : int
         Epochs run in all (a warm start adds its epochs to the history).
 
@@ -161,6 +174,7 @@ class ARTClassifier(BaseNetClassifier):
         batch_size=128,
         patience=10,
         monitor="loss",
+        decision="argmax",
         lr_schedule="cosine",
         device="cpu",
         callbacks=None,
@@ -182,6 +196,7 @@ class ARTClassifier(BaseNetClassifier):
         self.batch_size = batch_size
         self.patience = patience
         self.monitor = monitor
+        self.decision = decision
         self.lr_schedule = lr_schedule
         self.device = device
         self.callbacks = callbacks

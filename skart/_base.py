@@ -227,6 +227,10 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
 
     _net_class = Net
 
+    # Overrides of the input checks (``skart._validation.X_CHECKS``) for fit,
+    # the validation set and prediction, e.g. ``{"accept_sparse": False}``.
+    _input_checks: dict = {}
+
     # -- parameters ---------------------------------------------------------
 
     def _extra_params(self):
@@ -376,10 +380,17 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
     def _fit(self, X, y, X_val=None, y_val=None):
         """Check the data, split it, build the net, train it; return ``self``."""
         self._routed_params()  # unknown names fail before any work
-        X, y_enc = check_X_y(self, X, y)
+        X, y_enc = check_X_y(self, X, y, **self._input_checks)
         rng = check_random_state(self.random_state)
         X_tr, y_tr, X_va, y_va = train_valid_folds(
-            self, X, y_enc, X_val, y_val, self.validation_fraction, rng
+            self,
+            X,
+            y_enc,
+            X_val,
+            y_val,
+            self.validation_fraction,
+            rng,
+            **self._input_checks,
         )
         seed = draw_seed(rng)
         n_classes = len(self.classes_)
@@ -447,7 +458,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             Rows sum to 1; columns follow ``classes_``.
         """
         check_is_fitted(self)
-        X = check_X(self, X)
+        X = check_X(self, X, **self._input_checks)
         with warnings.catch_warnings():
             # The net only sees tensors; keep skorch quiet about it.
             warnings.simplefilter("ignore", UserWarning)
@@ -473,5 +484,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
+        tags.input_tags.sparse = (
+            self._input_checks.get("accept_sparse", True) is not False
+        )
         return tags

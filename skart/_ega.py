@@ -53,7 +53,12 @@ def lookahead_params(module, grads, eta1):
 
 
 def meta_gradients(module, criterion, Z, y_z, X, y, X_val, y_val, eta1):
-    """One EGA meta step without any update: the inner gradient and the hypergradient.
+    """Compute one EGA meta step without updating anything.
+
+    The step returns the inner gradient ``g`` of the network and the
+    hypergradient ``dL_out / dZ`` of the synthetic points. It works with
+    any module and any criterion (a regression loss too, as in the sine
+    example of the gallery).
 
     The inner loss is ``criterion`` on the rows ``[Z; X]`` (the mean over
     their union, as in the paper), from one forward pass of ``module`` in
@@ -103,7 +108,7 @@ def meta_gradients(module, criterion, Z, y_z, X, y, X_val, y_val, eta1):
     Examples
     --------
     >>> import torch
-    >>> from skart._ega import meta_gradients
+    >>> from skart import meta_gradients
     >>> net = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
     >>> Z, X, Xv = torch.randn(3, 2), torch.randn(5, 2), torch.randn(4, 2)
     >>> y_z, y, y_v = torch.ones(3, dtype=torch.long), torch.zeros(5, dtype=torch.long), torch.tensor([0, 1, 0, 1])
@@ -424,6 +429,10 @@ class EGAClassifier(BaseNetClassifier):
 
     Notes
     -----
+    During phase 2, ``net_.meta.Z`` holds the points being learned (a
+    tensor), so a skorch callback can follow their paths (see the two-moons
+    example of the gallery).
+
     Each phase-2 step costs about three plain steps: a forward and a
     backward with its graph kept, a forward of the look-ahead and a double
     backward. The hypergradient of a point is diluted by the batch (the loss

@@ -27,9 +27,9 @@ then ``python benchmarks/ega/report_table2.py``.
 """
 
 import argparse
+import json
 import os
 import sys
-import json
 import time
 import warnings
 from pathlib import Path

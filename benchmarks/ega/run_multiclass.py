@@ -26,7 +26,7 @@ from sklearn.model_selection import StratifiedShuffleSplit, train_test_split
 from sklearn.preprocessing import MinMaxScaler, label_binarize
 
 from skart import EGAClassifier
-from skart.datasets import fetch_wine_quality, fetch_yeast
+from skart.datasets import fetch_glass, fetch_wine_quality, fetch_yeast
 
 HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("SKART_TEST_DATA", HERE.parents[2] / "shared" / "data"))
@@ -41,11 +41,11 @@ METHODS = {
 def load():
     yeast = fetch_yeast(data_home=SHARED, download_if_missing=False)
     wine = fetch_wine_quality(data_home=SHARED, download_if_missing=False)
-    glass = np.loadtxt(SHARED / "glass" / "glass.data", delimiter=",")
+    glass = fetch_glass(data_home=SHARED, download_if_missing=False)
     return {
         "yeast": (np.asarray(yeast.data, float), np.asarray(yeast.target)),
         "wine_quality": (np.asarray(wine.data, float), np.asarray(wine.target)),
-        "glass": (glass[:, 1:-1], glass[:, -1].astype(int)),
+        "glass": (np.asarray(glass.data, float), np.asarray(glass.target)),
     }
 
 

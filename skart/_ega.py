@@ -380,7 +380,7 @@ class EGAClassifier(BaseNetClassifier):
         (``None``: no early stopping). The weights kept are those of the
         best validation AP either way.
     lr_schedule : {"cosine"} or None, default=None
-        Cosine annealing of phase 1's learning rate.
+        Cosine annealing of phase 1's learning rate over ``pretrain_epochs``.
     device : str or torch.device, default="cpu"
         Where the network and the points live.
     callbacks : list of skorch callbacks or (name, callback) tuples, default=None
@@ -582,6 +582,9 @@ class EGAClassifier(BaseNetClassifier):
     def _train(self, data):
         minority = self._seed_rows(data)  # fail before any training
         net = self.net_
+        if self.lr_schedule == "cosine":
+            # Phase 1's optimiser anneals over phase 1 (phase 2 steps by SGD).
+            net.set_params(callbacks__lr_scheduler__T_max=self.pretrain_epochs)
         net.fit(data.train_ds, None, epochs=self.pretrain_epochs)
         monitor = dict(net.callbacks_)["ega"]
         net.module_.load_state_dict(monitor.best_state_)

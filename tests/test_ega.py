@@ -333,3 +333,33 @@ def test_sparse_input_is_refused(imbalanced):
     with pytest.raises(TypeError, match="Sparse data was passed"):
         clf.predict(sp.csr_matrix(X))
     assert not clf.__sklearn_tags__().input_tags.sparse
+
+
+def test_schedule_early_stopping_and_device(imbalanced, device):
+    X, y, X_val, y_val = imbalanced
+    clf = EGAClassifier(
+        pretrain_epochs=4,
+        max_epochs=0,
+        lr_schedule="cosine",
+        patience=2,
+        device=device,
+        random_state=0,
+    ).fit(X, y, X_val=X_val, y_val=y_val)
+    assert 1 <= clf.n_iter_ <= 4
+    clf.set_params(max_epochs=3, module__hidden_units=(8,)).fit(X, y)
+    assert clf.net_.module_.layers[1].out_features == 8
+    assert isinstance(clf.synthetic_X_, np.ndarray)
+    assert clf.predict_proba(X).shape == (len(X), 2)
+
+
+def test_grid_search_over_eta(imbalanced):
+    from sklearn.model_selection import GridSearchCV
+
+    X, y, _, _ = imbalanced
+    grid = GridSearchCV(
+        EGAClassifier(pretrain_epochs=2, max_epochs=2, random_state=0),
+        {"eta1": [1e-2, 1e-1], "eta2": [0.0, 10.0]},
+        cv=2,
+        scoring="average_precision",
+    ).fit(X, y)
+    assert set(grid.best_params_) == {"eta1", "eta2"}

@@ -32,6 +32,8 @@ def main():
     args = parser.parse_args()
     rows = [json.loads(line) for line in Path(args.results).read_text().splitlines()]
     df = pd.DataFrame(rows)
+    extra = df[df["method"] == "EGA+ART"]
+    df = df[df["method"] != "EGA+ART"]
     # Sets and folds where every method ran, so that all comparisons are paired.
     complete = df.groupby(["set", "fold"])["method"].nunique() == len(ORDER)
     keep = complete[complete].index
@@ -54,7 +56,9 @@ def main():
         w = wide.loc[s]
         diff = (w["EGA"] - w["CE"]).mean()
         p = ttest_rel(w["EGA"], w["CE"]).pvalue if folds[s] > 1 else np.nan
-        print(f"| {s} | {folds[s]} | " + " | ".join(cells) + f" | {diff:+.3f}, {p:.2f} |")
+        print(
+            f"| {s} | {folds[s]} | " + " | ".join(cells) + f" | {diff:+.3f}, {p:.2f} |"
+        )
     print(
         "\nIn parentheses: the paper's Table 2 (CE, ROS, SMOTE, EGA) and Table 3 "
         "(Focal, LDAM); the paper has no EGA-0 column.\n"
@@ -68,15 +72,23 @@ def main():
         m: np.mean([PAPER[s][m][0] for s in sets]) if m in PAPER[sets[0]] else np.nan
         for m in ORDER
     }
-    print("| method | mean AUC-PR | paper's mean (same sets) | mean rank | median std over folds | EGA wins / ties / losses | Wilcoxon p (EGA vs method) |")
+    print(
+        "| method | mean AUC-PR | paper's mean (same sets) | mean rank | median std over folds | EGA wins / ties / losses | Wilcoxon p (EGA vs method) |"
+    )
     print("|---|---|---|---|---|---|---|")
     for m in ORDER:
         if m == "EGA":
             wins, p = "", ""
         else:
             d = mean["EGA"] - mean[m]
-            wins = f"{(d > 1e-9).sum()} / {(d.abs() <= 1e-9).sum()} / {(d < -1e-9).sum()}"
-            p = f"{wilcoxon(mean['EGA'], mean[m]).pvalue:.3f}" if (d != 0).any() else "n/a"
+            wins = (
+                f"{(d > 1e-9).sum()} / {(d.abs() <= 1e-9).sum()} / {(d < -1e-9).sum()}"
+            )
+            p = (
+                f"{wilcoxon(mean['EGA'], mean[m]).pvalue:.3f}"
+                if (d != 0).any()
+                else "n/a"
+            )
         pm = "" if np.isnan(paper_mean[m]) else f"{paper_mean[m]:.3f}"
         print(
             f"| {m} | {mean[m].mean():.3f} | {pm} | {ranks[m].mean():.2f} | "
@@ -88,9 +100,29 @@ def main():
         f"the mean Euclidean distance from their starting copies, features in "
         f"[0, 1]; max {dist.max():.4f} on {dist.idxmax()}).\n"
     )
+    if len(extra):
+        ega = df[df["method"] == "EGA"].set_index(["set", "fold"])["auc_pr"]
+        art = extra.set_index(["set", "fold"])["auc_pr"]
+        both = pd.concat({"EGA": ega, "EGA+ART": art}, axis=1).dropna()
+        per_set = both.groupby("set").mean()
+        d = per_set["EGA+ART"] - per_set["EGA"]
+        p = ttest_rel(both["EGA+ART"], both["EGA"]).pvalue
+        print("## EGA with ART's sampler (art=True)\n")
+        print("| set | folds | EGA | EGA+ART |")
+        print("|---|---|---|---|")
+        for s, r in per_set.iterrows():
+            n = int((both.index.get_level_values(0) == s).sum())
+            print(f"| {s} | {n} | {r['EGA']:.3f} | {r['EGA+ART']:.3f} |")
+        print(
+            f"\nEGA+ART − EGA: mean {d.mean():+.3f} over {len(d)} sets "
+            f"({(d > 0).sum()} better, {(d < 0).sum()} worse); paired t over all "
+            f"{len(both)} (set, fold) pairs p = {p:.2f}.\n"
+        )
     subsampled = sorted(df[df["subsampled"]]["set"].unique())
     print(f"Subsampled (stratified, 2500 rows): {', '.join(subsampled)}.\n")
-    print(f"Wall time of the fits (shared machine): {df['seconds'].sum() / 60:.1f} min.")
+    print(
+        f"Wall time of the fits (shared machine): {df['seconds'].sum() / 60:.1f} min."
+    )
 
 
 if __name__ == "__main__":

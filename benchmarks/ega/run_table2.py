@@ -15,7 +15,9 @@ AP:
 * EGA: phase 1 as CE, then ``max_epochs`` meta epochs (eta1 = 1e-2,
   eta2 = 10, one copy of the minority);
 * EGA-0: the same with eta2 = 0 (the minority duplicated, points fixed): the
-  control that isolates moving the points.
+  control that isolates moving the points;
+* EGA+ART (not in the default list): EGA with ``art=True``, ART's sampler
+  drawing the real batches of both phases.
 
 The validation split is passed as ``X_val``; the scaler is fit on the
 training and validation splits; the test split enters nothing but the score.
@@ -78,9 +80,13 @@ def make_model(method, args, seed):
             criterion__scale=1.0,
             **common,
         )
-    eta2 = args.eta2 if method == "EGA" else 0.0
+    eta2 = 0.0 if method == "EGA-0" else args.eta2
     return EGAClassifier(
-        max_epochs=args.max_epochs, eta1=args.eta1, eta2=eta2, **common
+        max_epochs=args.max_epochs,
+        eta1=args.eta1,
+        eta2=eta2,
+        art=method == "EGA+ART",
+        **common,
     )
 
 
@@ -150,7 +156,10 @@ def main():
             for method in args.methods:
                 if (name, fold, method) in done:
                     continue
-                if args.budget_cpu_s and time.process_time() - start > args.budget_cpu_s:
+                if (
+                    args.budget_cpu_s
+                    and time.process_time() - start > args.budget_cpu_s
+                ):
                     print("budget spent; stopping", flush=True)
                     return
                 t0 = time.perf_counter()

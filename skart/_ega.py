@@ -433,11 +433,16 @@ class EGAClassifier(BaseNetClassifier):
     tensor), so a skorch callback can follow their paths (see the two-moons
     example of the gallery).
 
-    Each phase-2 step costs about three plain steps: a forward and a
-    backward with its graph kept, a forward of the look-ahead and a double
-    backward. The hypergradient of a point is diluted by the batch (the loss
+    Each phase-2 step costs about four plain steps (3.7 to 4.8 times a
+    plain step of the default network, ``benchmarks/ega/bench_step.py``): a
+    forward and a backward with its graph kept, a forward of the look-ahead
+    and a double backward. The hypergradient of a point is diluted by the batch (the loss
     is a mean over real and synthetic rows), so ``eta2`` depends on
-    ``batch_size`` and on the feature scale.
+    ``batch_size`` and on the feature scale: with features in [0, 1] the
+    paper's ``eta2=10`` moves the points very little.
+
+    Unlike :class:`ARTClassifier`, there is no ``warm_start``: every ``fit``
+    runs both phases from a new network.
 
     References
     ----------

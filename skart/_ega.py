@@ -433,7 +433,7 @@ class EGAClassifier(BaseNetClassifier):
     tensor), so a skorch callback can follow their paths (see the two-moons
     example of the gallery).
 
-    Each phase-2 step costs about four plain steps (3.7 to 4.8 times a
+    Each phase-2 step costs about four plain steps (2.8 to 4.8 times a
     plain step of the default network, ``benchmarks/ega/bench_step.py``): a
     forward and a backward with its graph kept, a forward of the look-ahead
     and a double backward. The hypergradient of a point is diluted by the batch (the loss

@@ -363,3 +363,16 @@ def test_grid_search_over_eta(imbalanced):
         scoring="average_precision",
     ).fit(X, y)
     assert set(grid.best_params_) == {"eta1", "eta2"}
+
+
+def test_save_and_load_fitted(imbalanced, tmp_path):
+    X, y, X_val, y_val = imbalanced
+    labels = np.array(["no", "yes"])[y]
+    params = dict(pretrain_epochs=2, max_epochs=2, eta2=10.0, random_state=0)
+    clf = EGAClassifier(**params).fit(X, labels)
+    clf.save_fitted(tmp_path / "ega.pt")
+    loaded = EGAClassifier(**params).load_fitted(tmp_path / "ega.pt")
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    np.testing.assert_array_equal(loaded.synthetic_X_, clf.synthetic_X_)
+    np.testing.assert_array_equal(loaded.synthetic_y_, clf.synthetic_y_)
+    assert loaded.best_epoch_ == clf.best_epoch_

@@ -333,6 +333,10 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
 
     _net_class = Net
 
+    # Overrides of the input checks (``skart._validation.X_CHECKS``) for fit,
+    # the validation set and prediction, e.g. ``{"accept_sparse": False}``.
+    _input_checks: dict = {}
+
     # -- parameters ---------------------------------------------------------
 
     def _extra_params(self):
@@ -529,7 +533,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         warm = getattr(self, "warm_start", False) and hasattr(self, "net_")
         if warm:
             previous = (self.classes_, self.n_features_in_)
-        X, y_enc = check_X_y(self, X, y)
+        X, y_enc = check_X_y(self, X, y, **self._input_checks)
         if warm:
             self._check_warm_start(previous)
         sample_weight = check_weights(sample_weight, X)
@@ -545,6 +549,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             rng,
             sample_weight=sample_weight,
             dtype=np.float32,  # what the network trains on: one copy, no more
+            **self._input_checks,
         )
         X_tr, y_tr, X_va, y_va = folds[:4]
         if sample_weight is not None:
@@ -716,7 +721,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             Rows sum to 1; columns follow ``classes_``.
         """
         check_is_fitted(self)
-        X = check_X(self, X)
+        X = check_X(self, X, **self._input_checks)
         return self._proba(ArrayDataset(self._to_tensor(X)))
 
     def _proba(self, dataset):
@@ -764,5 +769,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
+        tags.input_tags.sparse = (
+            self._input_checks.get("accept_sparse", True) is not False
+        )
         return tags

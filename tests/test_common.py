@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skart import ARTClassifier
+from skart import ARTClassifier, EGAClassifier
 
 # scikit-learn asks a weighted fit to equal, to 1e-7, a fit on repeated rows.
 # A network trained on random minibatches of a random validation split can
@@ -27,6 +27,7 @@ def _expected_failed_checks(estimator):
     [
         ARTClassifier(max_epochs=20, lr=1e-2, random_state=0),
         ARTClassifier(max_epochs=20, lr=1e-2, art=False, random_state=0),
+        EGAClassifier(pretrain_epochs=20, max_epochs=3, lr=1e-2, random_state=0),
     ],
     expected_failed_checks=_expected_failed_checks,
 )

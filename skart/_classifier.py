@@ -83,8 +83,9 @@ class ARTClassifier(BaseNetClassifier):
         ``"tuned"``: per-class offsets on the log-probabilities, fitted after
         training to maximise the mean per-class ``metric`` on the validation
         fold (for two classes, a decision threshold on the positive class's
-        probability); a class with fewer than 5 validation rows keeps offset
-        0. ``predict_proba`` is the network's softmax either way.
+        probability), ties kept at the argmax rule. ``predict_proba`` is the
+        network's softmax either way. The user guide has the measurements
+        behind the default.
     lr_schedule : {"cosine"} or None, default="cosine"
         Cosine annealing of the learning rate over ``max_epochs``.
     device : str or torch.device, default="cpu"

@@ -16,10 +16,14 @@ from skart.ensemble._cascade import (
 
 
 def test_gaussian_weight_known_values():
-    assert gaussian_weight(0.2, 0.2, 0.2) == pytest.approx(1 / (0.2 * np.sqrt(2 * np.pi)))
+    assert gaussian_weight(0.2, 0.2, 0.2) == pytest.approx(
+        1 / (0.2 * np.sqrt(2 * np.pi))
+    )
     assert gaussian_weight(0.2, 0.2, 0.2) == pytest.approx(1.99471, abs=1e-5)
     # one sigma away: exp(-1/2) of the peak
-    assert gaussian_weight(0.4, 0.2, 0.2) == pytest.approx(1.99471 * np.exp(-0.5), abs=1e-5)
+    assert gaussian_weight(0.4, 0.2, 0.2) == pytest.approx(
+        1.99471 * np.exp(-0.5), abs=1e-5
+    )
 
 
 def test_errors_are_one_minus_true_class_probability():
@@ -33,7 +37,8 @@ def test_errors_are_one_minus_true_class_probability():
 def test_error_histogram_fixed_bins_last_closed():
     hist = error_histogram(np.array([0, 0.1, 0.2, 0.999, 1.0]), 5)
     np.testing.assert_allclose(hist, np.array([2, 1, 0, 0, 2]) * 5 / 5)
-    state = meta_state(np.random.rand(50), np.random.rand(20), 5)
+    rng = np.random.default_rng(0)
+    state = meta_state(rng.uniform(size=50), rng.uniform(size=20), 5)
     assert state.shape == (10,)
     assert state[:5].sum() == pytest.approx(5)
     assert state[5:].sum() == pytest.approx(5)

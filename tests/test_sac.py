@@ -58,7 +58,11 @@ def test_sac_bootstraps_over_two_steps(gamma):
         sac.update(memory.sample(64, rng))
     actions = torch.linspace(0.05, 0.95, 7)[:, None]
     with torch.no_grad():
-        q_a = torch.min(*sac.critic(torch.tensor(s_a, dtype=torch.float32).repeat(7, 1), actions))
-        q_b = torch.min(*sac.critic(torch.tensor(s_b, dtype=torch.float32).repeat(7, 1), actions))
+        q_a = torch.min(
+            *sac.critic(torch.tensor(s_a, dtype=torch.float32).repeat(7, 1), actions)
+        )
+        q_b = torch.min(
+            *sac.critic(torch.tensor(s_b, dtype=torch.float32).repeat(7, 1), actions)
+        )
     assert q_b.mean().item() == pytest.approx(1.0, abs=0.05)
     assert q_a.mean().item() == pytest.approx(gamma, abs=0.05)

@@ -12,7 +12,6 @@ the paper. Runs in about a minute on one core:
 import argparse
 import hashlib
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -91,13 +90,16 @@ def main():
         for name, ms in (("trained", trained), ("uniform", "uniform")):
             vals = []
             for seed in range(5):
-                start = time.perf_counter()
-                clf = MESAClassifier(n_estimators=10, meta_sampler=ms, random_state=seed)
+                clf = MESAClassifier(
+                    n_estimators=10, meta_sampler=ms, random_state=seed
+                )
                 clf.fit(X, y)
                 vals.append(clf.validation_scores_[-1])
             res[name] = np.mean(vals)
-        print(f"held-out task {t}: validation AP trained {res['trained']:.4f} "
-              f"uniform {res['uniform']:.4f}")
+        print(
+            f"held-out task {t}: validation AP trained {res['trained']:.4f} "
+            f"uniform {res['uniform']:.4f}"
+        )
 
 
 if __name__ == "__main__":

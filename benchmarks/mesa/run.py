@@ -83,7 +83,9 @@ def baselines(k, seed):
     dt = DecisionTreeClassifier()
     return {
         "RUSBoost": RUSBoostClassifier(dt, n_estimators=k, random_state=seed),
-        "UnderBagging": BalancedBaggingClassifier(dt, n_estimators=k, random_state=seed),
+        "UnderBagging": BalancedBaggingClassifier(
+            dt, n_estimators=k, random_state=seed
+        ),
         "EasyEnsemble": EasyEnsembleClassifier(n_estimators=k, random_state=seed),
     }
 
@@ -96,38 +98,79 @@ def run_dataset(name, X, y, runs, ks, task_steps):
         X_rest, X_val, y_rest, y_val = train_test_split(
             X, y, test_size=0.2, stratify=y, random_state=SEEDS[0]
         )
-        tr = next(StratifiedKFold(4, shuffle=True, random_state=SEEDS[0]).split(X_rest, y_rest))[0]
+        tr = next(
+            StratifiedKFold(4, shuffle=True, random_state=SEEDS[0]).split(
+                X_rest, y_rest
+            )
+        )[0]
         sampler = MetaSampler(n_steps=task_steps, random_state=0)
         sampler.fit(X_rest[tr], y_rest[tr], X_val=X_val, y_val=y_val)
-        timings.append({"dataset": name, "what": "meta-training", "seconds": sampler.fit_time_,
-                        "steps": task_steps})
+        timings.append(
+            {
+                "dataset": name,
+                "what": "meta-training",
+                "seconds": sampler.fit_time_,
+                "steps": task_steps,
+            }
+        )
         samplers["task"] = MetaSampler(weights=sampler.weights_)
     for run in range(runs):
         seed = SEEDS[run]
         X_rest, X_val, y_rest, y_val = train_test_split(
             X, y, test_size=0.2, stratify=y, random_state=seed
         )
-        folds = StratifiedKFold(4, shuffle=True, random_state=seed).split(X_rest, y_rest)
+        folds = StratifiedKFold(4, shuffle=True, random_state=seed).split(
+            X_rest, y_rest
+        )
         for fold, (tr, te) in enumerate(folds):
             X_tr, y_tr, X_te, y_te = X_rest[tr], y_rest[tr], X_rest[te], y_rest[te]
-            classes = np.unique(y_tr)
             for label, ms in samplers.items():
-                clf = MESAClassifier(n_estimators=kmax, meta_sampler=ms, random_state=seed + fold)
+                clf = MESAClassifier(
+                    n_estimators=kmax, meta_sampler=ms, random_state=seed + fold
+                )
                 clf.fit(X_tr, y_tr, X_val=X_val, y_val=y_val)
-                timings.append({"dataset": name, "what": f"MESA-{label} fit k={kmax}",
-                                "seconds": clf.fit_time_, "steps": kmax})
+                timings.append(
+                    {
+                        "dataset": name,
+                        "what": f"MESA-{label} fit k={kmax}",
+                        "seconds": clf.fit_time_,
+                        "steps": kmax,
+                    }
+                )
                 for t, proba in enumerate(clf.staged_predict_proba(X_te), start=1):
                     if t in ks:
-                        rows.append((name, f"MESA-{label}", t, run, fold,
-                                     score(y_te, proba, clf.classes_)))
+                        rows.append(
+                            (
+                                name,
+                                f"MESA-{label}",
+                                t,
+                                run,
+                                fold,
+                                score(y_te, proba, clf.classes_),
+                            )
+                        )
             for k in ks:
                 for label, est in baselines(k, seed + fold).items():
                     start = time.perf_counter()
                     est.fit(X_tr, y_tr)
-                    timings.append({"dataset": name, "what": f"{label} fit k={k}",
-                                    "seconds": time.perf_counter() - start, "steps": k})
-                    rows.append((name, label, k, run, fold,
-                                 score(y_te, est.predict_proba(X_te), est.classes_)))
+                    timings.append(
+                        {
+                            "dataset": name,
+                            "what": f"{label} fit k={k}",
+                            "seconds": time.perf_counter() - start,
+                            "steps": k,
+                        }
+                    )
+                    rows.append(
+                        (
+                            name,
+                            label,
+                            k,
+                            run,
+                            fold,
+                            score(y_te, est.predict_proba(X_te), est.classes_),
+                        )
+                    )
     return rows, timings
 
 
@@ -135,15 +178,29 @@ def paired_tests(raw):
     out = []
     for (name, k), g in raw.groupby(["dataset", "k"]):
         piv = g.pivot_table(index=["run", "fold"], columns="method", values="aucpr")
-        for a, b in [("MESA-pretrained", "MESA-uniform"), ("MESA-task", "MESA-uniform"),
-                     ("MESA-pretrained", "MESA-random"), ("MESA-task", "MESA-random")]:
+        for a, b in [
+            ("MESA-pretrained", "MESA-uniform"),
+            ("MESA-task", "MESA-uniform"),
+            ("MESA-pretrained", "MESA-random"),
+            ("MESA-task", "MESA-random"),
+        ]:
             if a not in piv or b not in piv:
                 continue
             d = piv[a] - piv[b]
-            out.append({"dataset": name, "k": k, "a": a, "b": b, "mean_diff": d.mean(),
-                        "wins": int((d > 0).sum()), "losses": int((d < 0).sum()),
-                        "n": len(d), "wilcoxon_p": wilcoxon(piv[a], piv[b]).pvalue,
-                        "ttest_p": ttest_rel(piv[a], piv[b]).pvalue})
+            out.append(
+                {
+                    "dataset": name,
+                    "k": k,
+                    "a": a,
+                    "b": b,
+                    "mean_diff": d.mean(),
+                    "wins": int((d > 0).sum()),
+                    "losses": int((d < 0).sum()),
+                    "n": len(d),
+                    "wilcoxon_p": wilcoxon(piv[a], piv[b]).pvalue,
+                    "ttest_p": ttest_rel(piv[a], piv[b]).pvalue,
+                }
+            )
     return pd.DataFrame(out)
 
 
@@ -152,8 +209,12 @@ def main():
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--datasets", nargs="*", default=None)
     parser.add_argument("--ks", nargs="*", type=int, default=list(KS))
-    parser.add_argument("--task-steps", type=int, default=1500,
-                        help="meta-training steps per data set for MESA-task (0: skip)")
+    parser.add_argument(
+        "--task-steps",
+        type=int,
+        default=1500,
+        help="meta-training steps per data set for MESA-task (0: skip)",
+    )
     parser.add_argument("--multiclass", action="store_true")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
@@ -173,15 +234,33 @@ def main():
     raw = pd.DataFrame(rows, columns=["dataset", "method", "k", "run", "fold", "aucpr"])
     raw.to_csv(args.out / f"raw_{tag}.csv", index=False)
     per_run = raw.groupby(["dataset", "method", "k", "run"]).aucpr.mean().reset_index()
-    summary = per_run.groupby(["dataset", "method", "k"]).aucpr.agg(["mean", "std"]).reset_index()
+    summary = (
+        per_run.groupby(["dataset", "method", "k"])
+        .aucpr.agg(["mean", "std"])
+        .reset_index()
+    )
     summary.to_csv(args.out / f"summary_{tag}.csv", index=False)
     tests = paired_tests(raw)
     tests.to_csv(args.out / f"tests_{tag}.csv", index=False)
-    tim = pd.DataFrame(timings).groupby(["dataset", "what"]).seconds.agg(["mean", "count"])
+    tim = (
+        pd.DataFrame(timings)
+        .groupby(["dataset", "what"])
+        .seconds.agg(["mean", "count"])
+    )
     tim.to_csv(args.out / f"timings_{tag}.csv")
-    (args.out / f"run_{tag}.json").write_text(json.dumps(
-        {"runs": args.runs, "ks": args.ks, "task_steps": args.task_steps, "datasets": names,
-         "seeds": SEEDS[: args.runs], "seconds": time.perf_counter() - start}, indent=1))
+    (args.out / f"run_{tag}.json").write_text(
+        json.dumps(
+            {
+                "runs": args.runs,
+                "ks": args.ks,
+                "task_steps": args.task_steps,
+                "datasets": names,
+                "seeds": SEEDS[: args.runs],
+                "seconds": time.perf_counter() - start,
+            },
+            indent=1,
+        )
+    )
     wide = summary.pivot_table(index=["dataset", "method"], columns="k", values="mean")
     print(wide.round(3).to_string())
     print(tests.round(4).to_string())

@@ -4,7 +4,7 @@
 members are trained on subsets chosen by a meta-sampler, :class:`MetaSampler`.
 """
 
-from ._meta_sampler import MetaSampler
 from ._mesa import MESAClassifier
+from ._meta_sampler import MetaSampler
 
 __all__ = ["MESAClassifier", "MetaSampler"]

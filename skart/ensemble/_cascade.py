@@ -107,7 +107,19 @@ class Cascade:
     """
 
     def __init__(
-        self, estimator, X_tr, y_tr, X_va, y_va, *, n_classes, n_bins, sigma, target, scorer, rng
+        self,
+        estimator,
+        X_tr,
+        y_tr,
+        X_va,
+        y_va,
+        *,
+        n_classes,
+        n_bins,
+        sigma,
+        target,
+        scorer,
+        rng,
     ):
         self.estimator = estimator
         self.X_tr, self.y_tr, self.X_va, self.y_va = X_tr, y_tr, X_va, y_va

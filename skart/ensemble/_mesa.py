@@ -4,7 +4,13 @@ import time
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    _fit_context,
+    clone,
+)
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -243,7 +249,9 @@ class MESAClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 f"choose sampling_ratio between {1 / counts.min():.3g} and "
                 f"{counts.max() / counts.min():.3g}."
             )
-        sampler = self._resolve_sampler((X_tr, self.classes_[y_tr], X_va, self.classes_[y_va]), rng)
+        sampler = self._resolve_sampler(
+            (X_tr, self.classes_[y_tr], X_va, self.classes_[y_va]), rng
+        )
         self.estimator_ = clone(
             DecisionTreeClassifier() if self.estimator is None else self.estimator
         )
@@ -336,7 +344,7 @@ class MESAClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes)
             Columns in the order of ``classes_``.
         """
-        for proba in self.staged_predict_proba(X):
+        for proba in self.staged_predict_proba(X):  # noqa: B007 (keep the last)
             pass
         return proba
 
@@ -353,6 +361,7 @@ class MESAClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         y : ndarray of shape (n_samples,)
             Predicted labels.
         """
+        check_is_fitted(self)
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     def __sklearn_tags__(self):

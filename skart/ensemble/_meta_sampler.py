@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_X_y as _sk_check_X_y
 
@@ -331,7 +331,9 @@ class MetaSampler(BaseEstimator):
         if hasattr(self, "weights_"):
             return self.weights_
         if self.weights is not None:
-            _check_weights(self.weights, self.n_bins, self.sigma, "weights")
+            _check_weights(
+                self.weights, self.n_bins, self.sigma, "the weights parameter"
+            )
             return self.weights
         raise ValueError(
             "This MetaSampler has no weights: call fit, or pass weights= "
@@ -468,12 +470,16 @@ class MetaSampler(BaseEstimator):
                     lr=self.lr,
                 )
                 if self.weights is not None:
-                    _check_weights(self.weights, self.n_bins, self.sigma, "weights")
+                    _check_weights(
+                        self.weights, self.n_bins, self.sigma, "the weights parameter"
+                    )
                     self._load_actor(sac, self.weights)
                 env, episode = None, 0
                 for step in range(self.n_steps):
                     if env is None:
-                        env = self._new_cascade(folds[episode % len(folds)], estimator, rng)
+                        env = self._new_cascade(
+                            folds[episode % len(folds)], estimator, rng
+                        )
                         env.step()  # the first member: a uniform subset
                         state = env.state()
                     if step < self.start_steps:
@@ -534,7 +540,11 @@ class MetaSampler(BaseEstimator):
 
         a = sac.actor
         with torch.no_grad():
-            for layer, name in ((a.hidden, "hidden"), (a.mean, "mean"), (a.log_std, "log_std")):
+            for layer, name in (
+                (a.hidden, "hidden"),
+                (a.mean, "mean"),
+                (a.log_std, "log_std"),
+            ):
                 layer.weight.copy_(torch.as_tensor(np.asarray(weights[f"W_{name}"]).T))
                 layer.bias.copy_(torch.as_tensor(np.asarray(weights[f"b_{name}"])))
 

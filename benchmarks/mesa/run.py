@@ -90,10 +90,21 @@ def baselines(k, seed):
     }
 
 
-def run_dataset(name, X, y, runs, ks, task_steps):
+def constant_policy(mu):
+    """A policy that always answers ``mu``: zero weights, bias atanh(2 mu - 1), no noise."""
+    weights = MetaSampler.random_weights(random_state=0)
+    for key in weights:
+        weights[key] = np.zeros_like(weights[key])
+    weights["b_mean"][:] = np.arctanh(2 * mu - 1)
+    weights["b_log_std"][:] = -20.0
+    return MetaSampler(weights=weights)
+
+
+def run_dataset(name, X, y, runs, ks, task_steps, constants=(), with_baselines=True):
     rows, timings = [], []
     kmax = max(ks)
     samplers = {"pretrained": "pretrained", "random": "random", "uniform": "uniform"}
+    samplers.update({f"const{mu:g}": constant_policy(mu) for mu in constants})
     if task_steps:
         X_rest, X_val, y_rest, y_val = train_test_split(
             X, y, test_size=0.2, stratify=y, random_state=SEEDS[0]
@@ -149,7 +160,7 @@ def run_dataset(name, X, y, runs, ks, task_steps):
                                 score(y_te, proba, clf.classes_),
                             )
                         )
-            for k in ks:
+            for k in ks if with_baselines else ():
                 for label, est in baselines(k, seed + fold).items():
                     start = time.perf_counter()
                     est.fit(X_tr, y_tr)
@@ -216,18 +227,36 @@ def main():
         help="meta-training steps per data set for MESA-task (0: skip)",
     )
     parser.add_argument("--multiclass", action="store_true")
+    parser.add_argument(
+        "--constant",
+        nargs="*",
+        type=float,
+        default=[],
+        help="also run MESA with a constant mu (a control: is the state used?)",
+    )
+    parser.add_argument("--no-baselines", action="store_true")
+    parser.add_argument("--tag", default=None, help="suffix of the output files")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     torch.set_num_threads(1)
     args.out.mkdir(parents=True, exist_ok=True)
-    tag = "multiclass" if args.multiclass else "binary"
+    tag = args.tag or ("multiclass" if args.multiclass else "binary")
     names = args.datasets or (["yeast", "wine"] if args.multiclass else list(ZENODO))
     load = load_multiclass if args.multiclass else load_binary
     rows, timings = [], []
     start = time.perf_counter()
     for name in names:
         X, y = load(name)
-        r, t = run_dataset(name, X, y, args.runs, args.ks, args.task_steps)
+        r, t = run_dataset(
+            name,
+            X,
+            y,
+            args.runs,
+            args.ks,
+            args.task_steps,
+            args.constant,
+            not args.no_baselines,
+        )
         rows += r
         timings += t
         print(f"{name} done at {time.perf_counter() - start:.0f} s", flush=True)

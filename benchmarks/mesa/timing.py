@@ -16,14 +16,12 @@ validation), one core:
 
 import time
 
-import numpy as np
 import torch
+from run import SEEDS, load_binary
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from skart.ensemble import MESAClassifier, MetaSampler
-
-from run import SEEDS, load_binary  # noqa: I001 (script beside this one)
 
 
 def best_of(fn, repeat=5):

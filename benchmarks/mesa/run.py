@@ -186,15 +186,20 @@ def run_dataset(name, X, y, runs, ks, task_steps, constants=(), with_baselines=T
 
 
 def paired_tests(raw):
+    """Paired tests of MESA variants: over the 40 (run, fold) pairs and the 10 run means."""
     out = []
     for (name, k), g in raw.groupby(["dataset", "k"]):
         piv = g.pivot_table(index=["run", "fold"], columns="method", values="aucpr")
-        for a, b in [
+        runs = piv.groupby(level="run").mean()
+        pairs = [
             ("MESA-pretrained", "MESA-uniform"),
             ("MESA-task", "MESA-uniform"),
             ("MESA-pretrained", "MESA-random"),
             ("MESA-task", "MESA-random"),
-        ]:
+            ("MESA-task", "MESA-pretrained"),
+        ]
+        pairs += [("MESA-pretrained", m) for m in piv if m.startswith("MESA-const")]
+        for a, b in pairs:
             if a not in piv or b not in piv:
                 continue
             d = piv[a] - piv[b]
@@ -210,6 +215,9 @@ def paired_tests(raw):
                     "n": len(d),
                     "wilcoxon_p": wilcoxon(piv[a], piv[b]).pvalue,
                     "ttest_p": ttest_rel(piv[a], piv[b]).pvalue,
+                    "run_wins": int((runs[a] > runs[b]).sum()),
+                    "n_runs": len(runs),
+                    "wilcoxon_p_runs": wilcoxon(runs[a], runs[b]).pvalue,
                 }
             )
     return pd.DataFrame(out)
@@ -236,11 +244,21 @@ def main():
     )
     parser.add_argument("--no-baselines", action="store_true")
     parser.add_argument("--tag", default=None, help="suffix of the output files")
+    parser.add_argument(
+        "--tests-only",
+        action="store_true",
+        help="recompute the tests from raw_<tag>.csv",
+    )
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     torch.set_num_threads(1)
     args.out.mkdir(parents=True, exist_ok=True)
     tag = args.tag or ("multiclass" if args.multiclass else "binary")
+    if args.tests_only:
+        tests = paired_tests(pd.read_csv(args.out / f"raw_{tag}.csv"))
+        tests.to_csv(args.out / f"tests_{tag}.csv", index=False)
+        print(tests.round(4).to_string())
+        return
     names = args.datasets or (["yeast", "wine"] if args.multiclass else list(ZENODO))
     load = load_multiclass if args.multiclass else load_binary
     rows, timings = [], []

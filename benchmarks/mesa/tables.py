@@ -70,13 +70,15 @@ def main(tag):
         print(f"| {name} | {method} | " + " | ".join(cells) + f" | {paper} |")
     print()
     print(
-        "| data set | k | A | B | mean A − B | wins/losses (of n) | Wilcoxon p | paired t p |"
+        "| data set | k | A | B | mean A − B | wins/losses (of n folds) | Wilcoxon p "
+        "| paired t p | runs won | Wilcoxon p (run means) |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for _, r in tests.iterrows():
         print(
             f"| {r.dataset} | {r.k} | {r.a} | {r.b} | {r.mean_diff:+.3f} | "
-            f"{r.wins}/{r.losses} ({r.n}) | {r.wilcoxon_p:.2g} | {r.ttest_p:.2g} |"
+            f"{r.wins}/{r.losses} ({r.n}) | {r.wilcoxon_p:.2g} | {r.ttest_p:.2g} | "
+            f"{r.run_wins}/{r.n_runs} | {r.wilcoxon_p_runs:.2g} |"
         )
 
 

@@ -2,11 +2,13 @@
 
 import numpy as np
 import pytest
+from sklearn.metrics import average_precision_score
 from sklearn.tree import DecisionTreeClassifier
 
 from skart.ensemble._cascade import (
     Cascade,
     average_precision,
+    binary_average_precision,
     error_histogram,
     errors,
     gaussian_weight,
@@ -102,3 +104,22 @@ def test_running_mean_equals_recomputed_mean():
     np.testing.assert_allclose(cascade.proba_va, mean_va, rtol=0, atol=1e-12)
     # rewards telescope to the final score
     assert sum(rewards) == pytest.approx(cascade.scores[-1])
+
+
+def test_average_precision_equals_scikit_learn():
+    rng = np.random.RandomState(0)
+    for n_classes in (2, 4):
+        y = rng.randint(n_classes, size=300)
+        # rounded probabilities: many ties between rows
+        proba = np.round(rng.dirichlet(np.ones(n_classes), size=300), 1)
+        onehot = y[:, None] == np.arange(n_classes)
+        for c in range(n_classes):
+            assert binary_average_precision(onehot[:, c], proba[:, c]) == pytest.approx(
+                average_precision_score(onehot[:, c], proba[:, c]), abs=1e-12
+            )
+        expected = (
+            average_precision_score(y == 1, proba[:, 1])
+            if n_classes == 2
+            else average_precision_score(onehot, proba, average="macro")
+        )
+        assert average_precision(y, proba, 1) == pytest.approx(expected, abs=1e-12)

@@ -8,7 +8,6 @@ validation metric).
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.metrics import average_precision_score
 
 from .._validation import draw_seed
 
@@ -71,12 +70,35 @@ def sample_subset(y, err, target, mu, sigma, rng):
     return np.sort(np.concatenate(picked))
 
 
+def binary_average_precision(positive, score):
+    """``sklearn.metrics.average_precision_score`` for one class, without its checks.
+
+    Called once per cascade step, where scikit-learn's input validation costs
+    as much as fitting a tree. Sum over thresholds of (R_n - R_{n-1}) P_n.
+    """
+    order = np.argsort(score, kind="mergesort")[::-1]
+    s, t = score[order], positive[order]
+    last = np.r_[np.flatnonzero(np.diff(s)), len(s) - 1]  # end of each tie group
+    tps = np.cumsum(t)[last]
+    if tps[-1] == 0:
+        return 0.0
+    precision = tps / (last + 1)
+    recall = tps / tps[-1]
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
 def average_precision(y, proba, minority):
     """AUC-PR: of the minority class for two classes, macro one-vs-rest otherwise."""
     if proba.shape[1] == 2:
-        return average_precision_score(y == minority, proba[:, minority])
-    onehot = y[:, None] == np.arange(proba.shape[1])
-    return average_precision_score(onehot, proba, average="macro")
+        return binary_average_precision(y == minority, proba[:, minority])
+    return float(
+        np.mean(
+            [
+                binary_average_precision(y == c, proba[:, c])
+                for c in range(proba.shape[1])
+            ]
+        )
+    )
 
 
 def member_proba(est, X, n_classes):

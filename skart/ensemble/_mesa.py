@@ -40,7 +40,8 @@ class MESAClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     With more than two classes every class above the target count is
     under-sampled with the same weights; this goes beyond the paper, which is
-    binary.
+    binary, and is experimental: on the multi-class sets we measured, the
+    shipped (binary-trained) policy did worse than ``meta_sampler="uniform"``.
 
     Parameters
     ----------

@@ -41,24 +41,17 @@ from skart.ensemble import MESAClassifier, MetaSampler
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 OUT = Path(__file__).resolve().parents[2] / "docs" / "_static" / "benchmarks" / "mesa"
-ZENODO = {"optical_digits": 2, "spectrometer": 7, "mammography": 25}
+BINARY = ["optical_digits", "spectrometer", "mammography"]
 KS = (5, 10, 20)
 SEEDS = [1834, 8993, 412, 4523, 182, 41921, 53178, 4536, 89, 101172]
 
-# Paper, Table 3 (MESA and best baselines) and Table 6 (k=10), AUC-PR means.
-PAPER = {
-    ("optical_digits", "mesa"): (0.929, 0.968, 0.980),
-    ("spectrometer", "mesa"): (0.723, 0.803, 0.845),
-    ("mammography", "mesa"): (0.515, 0.644, 0.705),
-    ("optical_digits", "table6"): (0.968, 0.959, 0.927),
-    ("spectrometer", "table6"): (0.803, 0.774, 0.692),
-    ("mammography", "table6"): (0.644, 0.568, 0.401),
-}
-
 
 def load_binary(name):
-    f = np.load(DATA / "imblearn_benchmark" / "zenodo" / f"x{ZENODO[name]}data.npz")
-    return f["data"].astype(np.float64), (f["label"] == 1).astype(int)
+    from skart.datasets import fetch_imblearn_benchmark
+
+    return fetch_imblearn_benchmark(
+        name, data_home=DATA, download_if_missing=False, return_X_y=True
+    )
 
 
 def load_multiclass(name):
@@ -259,7 +252,7 @@ def main():
         tests.to_csv(args.out / f"tests_{tag}.csv", index=False)
         print(tests.round(4).to_string())
         return
-    names = args.datasets or (["yeast", "wine"] if args.multiclass else list(ZENODO))
+    names = args.datasets or (["yeast", "wine"] if args.multiclass else BINARY)
     load = load_multiclass if args.multiclass else load_binary
     rows, timings = [], []
     start = time.perf_counter()

@@ -1,7 +1,7 @@
 """
-=====================================
+========================================
 MESA: a cascade driven by a meta-sampler
-=====================================
+========================================
 
 :class:`~skart.ensemble.MESAClassifier` grows an ensemble of decision trees
 (or of any classifier with ``predict_proba``) one member at a time. Each

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
-MODULES = ["skart", "skart.losses", "skart.datasets"]
+MODULES = ["skart", "skart.losses", "skart.datasets", "skart.ensemble"]
 
 
 def _api_entries():

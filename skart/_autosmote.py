@@ -22,11 +22,11 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 import torch.nn.functional as F
+from imblearn.over_sampling.base import BaseOverSampler
 from imblearn.utils import check_sampling_strategy
 from sklearn.base import _fit_context
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback
 from torch import nn
 
@@ -643,7 +643,9 @@ class AutoSMOTEClassifier(BaseNetClassifier):
         "min_temperature": [Interval(Real, 0, None, closed="neither")],
         "decision_hidden_units": [tuple, list],
         "min_participation": [Interval(Real, 0, 1, closed="both")],
-        "sampling_strategy": [Real, str, dict, callable],
+        "sampling_strategy": BaseOverSampler._parameter_constraints[
+            "sampling_strategy"
+        ],
     }
 
     _net_class = AutoSMOTENet
@@ -775,6 +777,7 @@ class AutoSMOTEClassifier(BaseNetClassifier):
                     "row (random oversampling). Give the class more rows for "
                     "interpolated ones.",
                     UserWarning,
+                    stacklevel=2,
                 )
             elif n_c <= self.k_max:
                 warnings.warn(
@@ -783,6 +786,7 @@ class AutoSMOTEClassifier(BaseNetClassifier):
                     f"at most {n_c - 1} neighbours (larger k are masked). Lower "
                     "k_max to silence this.",
                     UserWarning,
+                    stacklevel=2,
                 )
         device = torch.device(self.device)
         self._pool_np = (y_pool, neighbors)

@@ -223,6 +223,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         "callbacks": [None, list],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
+        "warm_start": ["boolean"],
     }
 
     _net_class = Net
@@ -341,6 +342,9 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
                     LRScheduler(
                         policy=torch.optim.lr_scheduler.CosineAnnealingLR,
                         T_max=self.max_epochs,
+                        # A fresh cycle from ``lr`` in every fit, a warm
+                        # start's too (skorch would go on from the history).
+                        last_epoch=-1,
                     ),
                 )
             )
@@ -373,10 +377,46 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             **{**self._net_kwargs(data), **routed},
         )
 
+    def _check_warm_start(self, previous):
+        """Refuse to continue a fit on data of other classes or features."""
+        classes, n_features = previous
+        changed = None
+        if self.n_features_in_ != n_features:
+            changed = f"{n_features} features, now {self.n_features_in_}"
+        elif len(self.classes_) != len(classes) or np.any(self.classes_ != classes):
+            changed = f"classes {classes.tolist()}, now {self.classes_.tolist()}"
+        if changed is not None:
+            self.classes_, self.n_features_in_ = classes, n_features
+            raise ValueError(
+                f"warm_start=True continues the fitted network, which was trained "
+                f"on {changed}. Fit on data with the same features and classes, or "
+                "set warm_start=False to train a new network."
+            )
+
+    def _continue_from(self, previous_net):
+        """Start ``net_`` from the weights, optimiser state and history of a fit."""
+        net = self.net_
+        net.warm_start = True  # skorch's fit then skips initialize()
+        net.initialize()
+        net.module_.load_state_dict(previous_net.module_.state_dict())
+        if isinstance(net.criterion_, torch.nn.Module):
+            net.criterion_.load_state_dict(previous_net.criterion_.state_dict())
+        net.optimizer_.load_state_dict(previous_net.optimizer_.state_dict())
+        for group in net.optimizer_.param_groups:
+            # The moments carry over; the learning rate starts a new cycle.
+            group["lr"] = self.lr
+            group.pop("initial_lr", None)
+        net.history = previous_net.history
+
     def _fit(self, X, y, X_val=None, y_val=None):
         """Check the data, split it, build the net, train it; return ``self``."""
         self._routed_params()  # unknown names fail before any work
+        warm = getattr(self, "warm_start", False) and hasattr(self, "net_")
+        if warm:
+            previous = (self.classes_, self.n_features_in_)
         X, y_enc = check_X_y(self, X, y)
+        if warm:
+            self._check_warm_start(previous)
         rng = check_random_state(self.random_state)
         X_tr, y_tr, X_va, y_va = train_valid_folds(
             self, X, y_enc, X_val, y_val, self.validation_fraction, rng
@@ -401,7 +441,13 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
                 else None
             ),
         )
+        if warm and data.sampler is not None:
+            # ART goes on from the distribution it ended with.
+            data.sampler.set_distribution(self.sampling_distribution_)
+        previous_net = self.net_ if warm else None
         self.net_ = self._build_net(data)
+        if warm:
+            self._continue_from(previous_net)
         device = torch.device(self.device)
         devices = []
         if device.type == "cuda":

@@ -107,7 +107,10 @@ class ARTCallback(Callback):
         if self.sampler is not None:
             prior = self.sampler.class_counts / self.sampler.class_counts.sum()
             self.prior_ = prior
-            self.sampler.set_distribution(art_distribution(None, prior, self.c))
+            # A fit that continues a history (warm start, partial_fit) keeps
+            # the distribution in force; a new one starts from w uniform.
+            if not len(net.history):
+                self.sampler.set_distribution(art_distribution(None, prior, self.c))
 
     def on_epoch_begin(self, net, **kwargs):
         self.y_true_, self.y_pred_ = [], []

@@ -84,6 +84,12 @@ class ARTClassifier(BaseNetClassifier):
     random_state : int, RandomState instance or None, default=None
         Seeds the split, the sampling and torch (initial weights, dropout) so
         that ``fit`` is reproducible on CPU.
+    warm_start : bool, default=False
+        If True, a second ``fit`` continues the fitted network: its weights,
+        the optimiser's state, ART's sampling distribution and the history
+        go on for ``max_epochs`` more epochs (with a new cosine cycle from
+        ``lr`` and early stopping counted afresh). The data must have the
+        same features and classes; the validation fold is drawn again.
     **kwargs
         Routed parameters: ``module__*``, ``criterion__*``, ``optimizer__*``,
         ``iterator_train__*``, ``iterator_valid__*``, ``callbacks__*``.
@@ -108,7 +114,7 @@ class ARTClassifier(BaseNetClassifier):
         Class distribution in force at the end of training (the training
         fold's prior when ``art=False``).
     n_iter_ : int
-        Epochs run.
+        Epochs run in all (a warm start adds its epochs to the history).
 
     See Also
     --------
@@ -152,6 +158,7 @@ class ARTClassifier(BaseNetClassifier):
         callbacks=None,
         verbose=0,
         random_state=None,
+        warm_start=False,
         **kwargs,
     ):
         self.module = module
@@ -171,6 +178,7 @@ class ARTClassifier(BaseNetClassifier):
         self.callbacks = callbacks
         self.verbose = verbose
         self.random_state = random_state
+        self.warm_start = warm_start
         # Stored as they come, like skorch; their names are checked in fit.
         vars(self).update(kwargs)
 

@@ -116,8 +116,14 @@ def _new_axes(ax):
 
 def _legend_outside(ax, handles, labels, title):
     return ax.legend(
-        handles, labels, title=title, loc="center left", bbox_to_anchor=(1.01, 0.5),
-        fontsize="small", title_fontsize="small", frameon=False,
+        handles,
+        labels,
+        title=title,
+        loc="center left",
+        bbox_to_anchor=(1.01, 0.5),
+        fontsize="small",
+        title_fontsize="small",
+        frameon=False,
     )
 
 
@@ -240,14 +246,18 @@ class SamplingDistributionDisplay:
         )
         if refresh.size:
             refresh_kw = {
-                "colors": "white", "linewidth": 0.8, "alpha": 0.9,
+                "colors": "white",
+                "linewidth": 0.8,
+                "alpha": 0.9,
                 "label": "ART refresh",
                 **(refresh_kw or {}),
             }
             self.refresh_lines_ = ax.vlines(refresh + 0.5, 0.0, 1.0, **refresh_kw)
         ax.set(
-            xlim=(epochs[0] - 0.5, epochs[-1] + 0.5), ylim=(0.0, 1.0),
-            xlabel="Epoch", ylabel="Sampling probability",
+            xlim=(epochs[0] - 0.5, epochs[-1] + 0.5),
+            ylim=(0.0, 1.0),
+            xlabel="Epoch",
+            ylabel="Sampling probability",
         )
         _integer_epochs(ax)
         self.legend_ = None
@@ -259,8 +269,15 @@ class SamplingDistributionDisplay:
 
     @classmethod
     def from_history(
-        cls, history, *, classes=None, ax=None, colors=None, legend=True,
-        stack_kw=None, refresh_kw=None,
+        cls,
+        history,
+        *,
+        classes=None,
+        ax=None,
+        colors=None,
+        legend=True,
+        stack_kw=None,
+        refresh_kw=None,
     ):
         """Plot the sampling distribution recorded in a training history.
 
@@ -306,17 +323,28 @@ class SamplingDistributionDisplay:
         refresh_at, flags = _column(rows, "art_refresh")
         refresh = refresh_at[np.asarray(flags, dtype=bool)] if flags else None
         display = cls(
-            epochs, p, refresh_epochs=refresh,
+            epochs,
+            p,
+            refresh_epochs=refresh,
             display_labels=_labels(classes, p.shape[1], caller),
         )
         return display.plot(
-            ax=ax, colors=colors, legend=legend, stack_kw=stack_kw,
+            ax=ax,
+            colors=colors,
+            legend=legend,
+            stack_kw=stack_kw,
             refresh_kw=refresh_kw,
         )
 
     @classmethod
     def from_estimator(
-        cls, estimator, *, ax=None, colors=None, legend=True, stack_kw=None,
+        cls,
+        estimator,
+        *,
+        ax=None,
+        colors=None,
+        legend=True,
+        stack_kw=None,
         refresh_kw=None,
     ):
         """Plot the sampling distribution of a fitted :class:`~skart.ARTClassifier`.
@@ -346,8 +374,13 @@ class SamplingDistributionDisplay:
             estimator, f"{cls.__name__}.from_estimator"
         )
         return cls.from_history(
-            history, classes=classes, ax=ax, colors=colors, legend=legend,
-            stack_kw=stack_kw, refresh_kw=refresh_kw,
+            history,
+            classes=classes,
+            ax=ax,
+            colors=colors,
+            legend=legend,
+            stack_kw=stack_kw,
+            refresh_kw=refresh_kw,
         )
 
 
@@ -360,13 +393,15 @@ def _metric_name(rows):
     keys = list(rows[-1])
     if "class_scores" not in keys:
         return None
-    for key in keys[keys.index("class_scores") + 1:]:
+    for key in keys[keys.index("class_scores") + 1 :]:
         value = rows[-1][key]
         if (
-            key.startswith("valid_") and key not in _NOT_METRIC
-            and not key.endswith("_best") and isinstance(value, numbers.Real)
+            key.startswith("valid_")
+            and key not in _NOT_METRIC
+            and not key.endswith("_best")
+            and isinstance(value, numbers.Real)
         ):
-            return key[len("valid_"):]
+            return key[len("valid_") :]
     return None
 
 
@@ -437,9 +472,7 @@ class ClassScoresDisplay:
         self.prior = prior
         self.metric_name = metric_name
 
-    def plot(
-        self, *, ax=None, colors=None, legend=True, line_kw=None, prior_kw=None
-    ):
+    def plot(self, *, ax=None, colors=None, legend=True, line_kw=None, prior_kw=None):
         """Plot the scores.
 
         Parameters
@@ -476,9 +509,9 @@ class ClassScoresDisplay:
         colors = _class_colors(n_classes) if colors is None else colors
         line_kw = {"linewidth": 1.5, **(line_kw or {})}
         self.lines_ = [
-            ax.plot(
-                epochs, scores[:, k], color=colors[k], label=labels[k], **line_kw
-            )[0]
+            ax.plot(epochs, scores[:, k], color=colors[k], label=labels[k], **line_kw)[
+                0
+            ]
             for k in range(n_classes)
         ]
         self.prior_lines_ = None
@@ -491,7 +524,10 @@ class ClassScoresDisplay:
                     f"{n_classes} classes; pass one share per class."
                 )
             prior_kw = {
-                "linestyle": "--", "linewidth": 1.0, "alpha": 0.8, **(prior_kw or {})
+                "linestyle": "--",
+                "linewidth": 1.0,
+                "alpha": 0.8,
+                **(prior_kw or {}),
             }
             self.prior_lines_ = [
                 ax.axhline(prior[k], color=colors[k], **prior_kw)
@@ -501,7 +537,9 @@ class ClassScoresDisplay:
             names.append("prior share")
         name = {"f1": "F1", None: "score"}.get(self.metric_name, self.metric_name)
         ax.set(
-            xlabel="Epoch", ylabel=f"Validation {name} per class", ylim=(-0.02, 1.02),
+            xlabel="Epoch",
+            ylabel=f"Validation {name} per class",
+            ylim=(-0.02, 1.02),
         )
         _integer_epochs(ax)
         self.legend_ = _legend_outside(ax, handles, names, "Class") if legend else None
@@ -510,8 +548,16 @@ class ClassScoresDisplay:
 
     @classmethod
     def from_history(
-        cls, history, *, classes=None, prior=None, ax=None, colors=None, legend=True,
-        line_kw=None, prior_kw=None,
+        cls,
+        history,
+        *,
+        classes=None,
+        prior=None,
+        ax=None,
+        colors=None,
+        legend=True,
+        line_kw=None,
+        prior_kw=None,
     ):
         """Plot the per-class scores recorded in a training history.
 
@@ -552,8 +598,11 @@ class ClassScoresDisplay:
             )
         scores = np.asarray(scores, dtype=np.float64)
         display = cls(
-            epochs, scores, display_labels=_labels(classes, scores.shape[1], caller),
-            prior=prior, metric_name=_metric_name(rows),
+            epochs,
+            scores,
+            display_labels=_labels(classes, scores.shape[1], caller),
+            prior=prior,
+            metric_name=_metric_name(rows),
         )
         return display.plot(
             ax=ax, colors=colors, legend=legend, line_kw=line_kw, prior_kw=prior_kw
@@ -561,7 +610,13 @@ class ClassScoresDisplay:
 
     @classmethod
     def from_estimator(
-        cls, estimator, *, ax=None, colors=None, legend=True, line_kw=None,
+        cls,
+        estimator,
+        *,
+        ax=None,
+        colors=None,
+        legend=True,
+        line_kw=None,
         prior_kw=None,
     ):
         """Plot the per-class scores of a fitted :class:`~skart.ARTClassifier`.
@@ -594,8 +649,14 @@ class ClassScoresDisplay:
             estimator, f"{cls.__name__}.from_estimator"
         )
         return cls.from_history(
-            history, classes=classes, prior=_prior_of(estimator), ax=ax, colors=colors,
-            legend=legend, line_kw=line_kw, prior_kw=prior_kw,
+            history,
+            classes=classes,
+            prior=_prior_of(estimator),
+            ax=ax,
+            colors=colors,
+            legend=legend,
+            line_kw=line_kw,
+            prior_kw=prior_kw,
         )
 
 
@@ -722,9 +783,14 @@ class LossCurveDisplay:
                         f"is not one of the epochs {epochs[0]}..{epochs[-1]}."
                     )
                 best_kw = {
-                    "marker": "o", "markersize": 8, "markerfacecolor": "none",
-                    "markeredgewidth": 1.5, "color": "k", "linestyle": "none",
-                    "label": f"best epoch ({self.best_epoch})", **(best_kw or {}),
+                    "marker": "o",
+                    "markersize": 8,
+                    "markerfacecolor": "none",
+                    "markeredgewidth": 1.5,
+                    "color": "k",
+                    "linestyle": "none",
+                    "label": f"best epoch ({self.best_epoch})",
+                    **(best_kw or {}),
                 }
                 self.best_marker_ = ax.plot(self.best_epoch, valid[at[0]], **best_kw)[0]
         ax.set(xlabel="Epoch", ylabel="Loss")
@@ -735,8 +801,15 @@ class LossCurveDisplay:
 
     @classmethod
     def from_history(
-        cls, history, *, best_epoch=None, ax=None, legend=True, train_kw=None,
-        valid_kw=None, best_kw=None,
+        cls,
+        history,
+        *,
+        best_epoch=None,
+        ax=None,
+        legend=True,
+        train_kw=None,
+        valid_kw=None,
+        best_kw=None,
     ):
         """Plot the losses recorded in a skorch history.
 
@@ -794,7 +867,13 @@ class LossCurveDisplay:
 
     @classmethod
     def from_estimator(
-        cls, estimator, *, ax=None, legend=True, train_kw=None, valid_kw=None,
+        cls,
+        estimator,
+        *,
+        ax=None,
+        legend=True,
+        train_kw=None,
+        valid_kw=None,
         best_kw=None,
     ):
         """Plot the losses of a fitted :class:`~skart.ARTClassifier`.
@@ -829,6 +908,11 @@ class LossCurveDisplay:
             estimator, f"{cls.__name__}.from_estimator"
         )
         return cls.from_history(
-            history, best_epoch=_restored_epoch(estimator), ax=ax, legend=legend,
-            train_kw=train_kw, valid_kw=valid_kw, best_kw=best_kw,
+            history,
+            best_epoch=_restored_epoch(estimator),
+            ax=ax,
+            legend=legend,
+            train_kw=train_kw,
+            valid_kw=valid_kw,
+            best_kw=best_kw,
         )

@@ -12,8 +12,27 @@ X_CHECKS = {
 }
 
 
+def _check_numeric_columns(estimator, X):
+    """Refuse a DataFrame with non-numeric columns, naming them and the fix."""
+    select = getattr(X, "select_dtypes", None)
+    if select is None:
+        return
+    columns = select(exclude=["number", "bool"]).columns.tolist()
+    if columns:
+        dtypes = {str(c): str(X.dtypes[c]) for c in columns}
+        raise ValueError(
+            f"{type(estimator).__name__} needs numeric features, but the DataFrame "
+            f"has non-numeric columns {dtypes}. Encode them in a pipeline first, "
+            "e.g. make_pipeline(make_column_transformer((OneHotEncoder("
+            f"handle_unknown='ignore'), {[str(c) for c in columns]}), "
+            f"remainder=StandardScaler()), {type(estimator).__name__}()), or "
+            "OrdinalEncoder for ordered categories."
+        )
+
+
 def check_X(estimator, X, *, reset=False, **checks):
     """Validate ``X`` as every skart estimator does (``X_CHECKS`` unless overridden)."""
+    _check_numeric_columns(estimator, X)
     return validate_data(estimator, X, reset=reset, **{**X_CHECKS, **checks})
 
 
@@ -24,6 +43,7 @@ def check_X_y(estimator, X, y, **checks):
     estimator and returns ``X``, the encoded labels ``y_enc`` (int64 indices
     into ``classes_``).
     """
+    _check_numeric_columns(estimator, X)
     X, y = validate_data(estimator, X, y, **{**X_CHECKS, **checks})
     check_classification_targets(y)
     estimator.classes_, y_enc = np.unique(y, return_inverse=True)

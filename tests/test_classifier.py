@@ -290,6 +290,21 @@ def test_verbose_prints_epoch_table(imbalanced, capsys):
 # -- bad input --------------------------------------------------------------------
 
 
+def test_non_numeric_columns_are_named(imbalanced):
+    X, y = imbalanced
+    df = pd.DataFrame(X, columns=[f"x{i}" for i in range(8)])
+    df["shop"] = pd.Categorical(np.where(y == 0, "web", "store"))
+    df["country"] = np.where(y == 1, "NL", "FR")
+    match = (
+        r"non-numeric columns \{'shop': 'category', 'country': '.*'\}.*OneHotEncoder"
+    )
+    with pytest.raises(ValueError, match=match):
+        ARTClassifier(**FAST).fit(df, y)
+    fitted = ARTClassifier(max_epochs=1, random_state=0).fit(df.iloc[:, :8], y)
+    with pytest.raises(ValueError, match=r"non-numeric columns \{'shop'"):
+        fitted.predict(df[[*df.columns[:7], "shop"]])
+
+
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_non_finite_X(imbalanced, bad):
     X, y = imbalanced
@@ -450,3 +465,35 @@ def test_gradient_callbacks_and_closure_optimisers_take_skorchs_step(imbalanced)
     # LBFGS needs the closure; without it, its step raises
     lbfgs = ARTClassifier(optimizer=torch.optim.LBFGS, max_epochs=2, random_state=0)
     assert np.isfinite(lbfgs.fit(*imbalanced).history_[:, "train_loss"]).all()
+
+
+# -- warm start -------------------------------------------------------------------
+
+
+def test_warm_start_continues_the_network(imbalanced):
+    X, y = imbalanced
+    clf = ARTClassifier(max_epochs=4, patience=None, warm_start=True, random_state=0)
+    clf.fit(X, y)
+    proba, p = clf.predict_proba(X), clf.sampling_distribution_.copy()
+    steps = clf.net_.optimizer_.state_dict()["state"][0]["step"].item()
+    # A learning rate too small to move the weights: the continued net
+    # predicts what the first fit did, a fresh one would not.
+    clf.set_params(lr=1e-12, max_epochs=2).fit(X, y)
+    np.testing.assert_allclose(clf.predict_proba(X), proba, atol=1e-6)
+    assert clf.n_iter_ == len(clf.history_) == 6
+    np.testing.assert_allclose(clf.history_[4, "p"], p)  # ART goes on from its p
+    assert clf.net_.optimizer_.state_dict()["state"][0]["step"].item() > steps
+    assert clf.history_[-1, "event_lr"] == pytest.approx(1e-12)  # a new cycle
+    fresh = clone(clf).set_params(warm_start=False).fit(X, y)
+    assert np.abs(fresh.predict_proba(X) - proba).max() > 1e-2
+
+
+def test_warm_start_refuses_other_data(imbalanced):
+    X, y = imbalanced
+    clf = ARTClassifier(max_epochs=1, warm_start=True, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="trained on 8 features, now 7"):
+        clf.fit(X[:, :7], y)
+    with pytest.raises(ValueError, match=r"classes \[0, 1, 2\], now \[0, 1\]"):
+        clf.fit(X, np.minimum(y, 1))
+    assert clf.n_features_in_ == 8 and len(clf.classes_) == 3  # still usable
+    assert clf.predict(X[:2]).shape == (2,)

@@ -20,8 +20,11 @@ import scipy.sparse as sp
 
 from skart.datasets import (
     _base,
+    _imblearn_benchmark,
     _tabular,
     clear_data_home,
+    fetch_glass,
+    fetch_imblearn_benchmark,
     fetch_imdb,
     fetch_imdb_embeddings,
     fetch_mnist,
@@ -33,6 +36,7 @@ from skart.datasets import (
     make_long_tailed,
 )
 from skart.datasets._base import RemoteFileMetadata, _fetch_remote, _sha256
+from skart.datasets._imblearn_benchmark import IMBLEARN_BENCHMARK_NAMES
 from skart.datasets._long_tail import _long_tailed_counts
 
 SHARED = Path(
@@ -54,6 +58,7 @@ YEAST_COUNTS = {
     "ERL": 5,
 }
 WINE_COUNTS = {3: 10, 4: 53, 5: 681, 6: 638, 7: 199, 8: 18}
+GLASS_COUNTS = {1: 70, 2: 76, 3: 17, 5: 13, 6: 9, 7: 29}
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
@@ -108,6 +113,7 @@ TABULAR = [
     (fetch_pima, (768, 8), PIMA_COUNTS, "class"),
     (fetch_yeast, (1484, 8), YEAST_COUNTS, "class"),
     (fetch_wine_quality, (1599, 11), WINE_COUNTS, "quality"),
+    (fetch_glass, (214, 9), GLASS_COUNTS, "type"),
 ]
 
 
@@ -395,6 +401,7 @@ def test_fetcher_downloads_and_checks(shared, tmp_path, monkeypatch):
         (fetch_pima, "pima/pima-indians-diabetes.data"),
         (fetch_yeast, "yeast/yeast.data"),
         (fetch_wine_quality, "wine_quality/winequality-red.csv"),
+        (fetch_glass, "glass/glass.data"),
         (fetch_mnist, "mnist/train-images-idx3-ubyte.gz"),
         (fetch_imdb, "imdb/aclImdb_v1.tar.gz"),
     ],
@@ -421,12 +428,90 @@ def test_remotes_are_pinned():
     # Every remote of the loaders carries a sha256 and https mirrors only.
     from skart.datasets import _imdb, _mnist
 
-    remotes = [_tabular.PIMA, _tabular.YEAST, _tabular.WINE_RED, _imdb.IMDB_ARCHIVE]
+    remotes = [_tabular.PIMA, _tabular.YEAST, _tabular.WINE_RED, _tabular.GLASS]
+    remotes += [_imdb.IMDB_ARCHIVE]
+    remotes += list(_imblearn_benchmark.IMBLEARN_BENCHMARK_FILES.values())
     remotes += list(_mnist.MNIST_FILES.values())
     for remote in remotes:
         assert re.fullmatch("[0-9a-f]{64}", remote.checksum)
         assert remote.urls and all(u.startswith("https://") for u in remote.urls)
     assert _base._TIMEOUT > 0
+
+
+# ------------------------------------------------- imbalanced-learn benchmark
+
+# (samples, features, minority) of the staged sets, from imbalanced-learn's table.
+IMBLEARN_SHAPES = {
+    "ecoli": (336, 7, 35),
+    "spectrometer": (531, 93, 45),
+    "mammography": (11183, 6, 260),
+    "yeast_me2": (1484, 8, 51),
+}
+
+
+@pytest.mark.parametrize("name", sorted(IMBLEARN_SHAPES))
+def test_fetch_imblearn_benchmark_shared(shared, name):
+    n, d, n_min = IMBLEARN_SHAPES[name]
+    bunch = fetch_imblearn_benchmark(name, data_home=shared, download_if_missing=False)
+    assert bunch.data.shape == (n, d) and bunch.data.dtype == np.float64
+    assert bunch.target.dtype == np.int64 and set(np.unique(bunch.target)) == {0, 1}
+    assert int(bunch.target.sum()) == n_min  # 1 is the minority
+    assert bunch.name == name and f"ID {IMBLEARN_BENCHMARK_NAMES.index(name) + 1}" in (
+        bunch.DESCR
+    )
+    X, y = fetch_imblearn_benchmark(name, data_home=shared, return_X_y=True)
+    np.testing.assert_array_equal(X, bunch.data)
+    np.testing.assert_array_equal(y, bunch.target)
+
+
+def test_fetch_imblearn_benchmark_all_staged_sets(shared):
+    # The 22 staged sets load, and agree with imbalanced-learn's own loader.
+    staged = sorted(_imblearn_benchmark.IMBLEARN_BENCHMARK_FILES)
+    assert len(staged) == 22
+    for name in staged:
+        X, y = fetch_imblearn_benchmark(
+            name, data_home=shared, download_if_missing=False, return_X_y=True
+        )
+        assert X.shape[0] == y.shape[0] and 0 < y.sum() < len(y) / 2
+
+
+def test_fetch_imblearn_benchmark_downloads_and_checks(shared, tmp_path, monkeypatch):
+    source = shared / "imblearn_benchmark" / "zenodo" / "x1data.npz"
+    remote = _imblearn_benchmark.IMBLEARN_BENCHMARK_FILES["ecoli"]
+    files = {"ecoli": remote._replace(urls=(source.as_uri(),))}
+    monkeypatch.setattr(_imblearn_benchmark, "IMBLEARN_BENCHMARK_FILES", files)
+    home = tmp_path / "home"
+    X, y = fetch_imblearn_benchmark("ecoli", data_home=home, return_X_y=True)
+    target = home / "imblearn_benchmark" / "zenodo" / "x1data.npz"
+    assert target.read_bytes() == source.read_bytes()
+    assert X.shape == (336, 7) and y.sum() == 35
+    files["ecoli"] = files["ecoli"]._replace(checksum="f" * 64)
+    with pytest.raises(OSError, match="differs from the expected one"):
+        fetch_imblearn_benchmark("ecoli", data_home=tmp_path / "home2")
+
+
+def test_fetch_imblearn_benchmark_errors(tmp_path):
+    with pytest.raises(
+        ValueError, match="Unknown imbalanced-learn benchmark set 'glass'"
+    ):
+        fetch_imblearn_benchmark("glass", data_home=tmp_path)
+    # No pinned copy: only a file on disk serves, and the error says how to get it.
+    with pytest.raises(OSError, match=r"no pinned copy of 'isolet'.*fetch_datasets"):
+        fetch_imblearn_benchmark("isolet", data_home=tmp_path)
+    with pytest.raises(OSError, match="download_if_missing=True"):
+        fetch_imblearn_benchmark("ecoli", data_home=tmp_path, download_if_missing=False)
+    bad = tmp_path / "imblearn_benchmark" / "zenodo" / "x1data.npz"
+    bad.parent.mkdir(parents=True)
+    np.savez(bad, data=np.zeros((3, 2)), label=np.array([0, 2, 1]))
+    with pytest.raises(ValueError, match="does not hold a benchmark set"):
+        fetch_imblearn_benchmark("ecoli", data_home=tmp_path)
+
+
+def test_fetch_glass_details(shared):
+    glass = fetch_glass(data_home=shared)
+    assert glass.feature_names[:2] == ["RI", "Na"]
+    assert glass.target_names.tolist() == [1, 2, 3, 5, 6, 7]
+    assert glass.data[0, 0] == pytest.approx(1.52101)  # the id column is dropped
 
 
 # ------------------------------------------------------------------- IMDb

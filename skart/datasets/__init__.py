@@ -1,4 +1,4 @@
-"""Loaders of the benchmark data sets of the ART paper, and long-tail helpers.
+"""Loaders of the benchmark data sets of skart's papers, and long-tail helpers.
 
 The ``fetch_*`` functions follow scikit-learn's conventions: files are kept in
 a data directory (:func:`get_data_home`, ``~/skart_data`` by default, or the
@@ -8,13 +8,16 @@ or, with ``return_X_y=True``, ``(data, target)``.
 """
 
 from ._base import clear_data_home, get_data_home
+from ._imblearn_benchmark import fetch_imblearn_benchmark
 from ._imdb import fetch_imdb, fetch_imdb_embeddings
 from ._long_tail import make_long_tailed
 from ._mnist import fetch_mnist, fetch_mnist_lt
-from ._tabular import fetch_pima, fetch_wine_quality, fetch_yeast
+from ._tabular import fetch_glass, fetch_pima, fetch_wine_quality, fetch_yeast
 
 __all__ = [
     "clear_data_home",
+    "fetch_glass",
+    "fetch_imblearn_benchmark",
     "fetch_imdb",
     "fetch_imdb_embeddings",
     "fetch_mnist",

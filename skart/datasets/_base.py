@@ -208,7 +208,8 @@ def _fetch_files(name, remotes, data_home=None, download_if_missing=True):
                     "download_if_missing=True to download it from "
                     f"{remote.urls[0]}, or copy the file there."
                 )
-            parent = folder if folder.is_dir() else folder.parent
+            # The nearest existing folder is where the new ones would be made.
+            parent = next(p for p in (folder, *folder.parents) if p.is_dir())
             if not _is_writable_dir(parent):
                 raise OSError(
                     f"Data file not found: {path}, and {parent} is read-only so "

@@ -1,4 +1,4 @@
-"""Small tabular benchmarks of the ART paper: Pima, Yeast and red Wine Quality."""
+"""Small tabular benchmarks: Pima, Yeast and red Wine Quality (ART paper), Glass."""
 
 import numpy as np
 
@@ -36,9 +36,18 @@ WINE_RED = RemoteFileMetadata(
     ),
     checksum="4a402cf041b025d4566d954c3b9ba8635a3a8a01e039005d97d6a710278cf05e",
 )
+# UCI archive; the staged copy (shared/data/README.md) holds these bytes.
+GLASS = RemoteFileMetadata(
+    filename="glass.data",
+    urls=(
+        "https://archive.ics.uci.edu/ml/machine-learning-databases/glass/glass.data",
+    ),
+    checksum="dd67373f4baf2807345df02cbfef2093d342e61ad0d82a4fb79af43ef8ce449d",
+)
 
 PIMA_FEATURES = ["preg", "plas", "pres", "skin", "insu", "mass", "pedi", "age"]
 YEAST_FEATURES = ["mcg", "gvh", "alm", "mit", "erl", "pox", "vac", "nuc"]
+GLASS_FEATURES = ["RI", "Na", "Mg", "Al", "Si", "K", "Ca", "Ba", "Fe"]
 
 PIMA_DESCR = """\
 Pima Indians Diabetes (UCI, 1990)
@@ -87,6 +96,22 @@ preferences by data mining from physicochemical properties", Decision Support
 Systems 47(4):547-553, 2009. UCI Machine Learning Repository (CC BY 4.0).
 """
 
+GLASS_DESCR = """\
+Glass Identification (UCI)
+--------------------------
+214 glass fragments, 9 numeric features: RI (refractive index) and the
+weight percent of oxides of Na, Mg, Al, Si, K, Ca, Ba and Fe. Target: the
+glass type, 6 of the 7 types present: 1 (building windows, float processed)
+70, 2 (building windows, non-float) 76, 3 (vehicle windows, float) 17,
+5 (containers) 13, 6 (tableware) 9, 7 (headlamps) 29; there is no type 4.
+The row id column is dropped.
+
+Source: B. German, Central Research Establishment, Home Office Forensic
+Science Service. Cite: I. W. Evett, E. J. Spiehler, "Rule Induction in
+Forensic Science", Central Research Establishment, Home Office Forensic
+Science Service, 1987. UCI Machine Learning Repository (CC BY 4.0).
+"""
+
 
 def _parse_pima(path):
     table = np.loadtxt(path, delimiter=",", ndmin=2)
@@ -106,6 +131,11 @@ def _parse_wine(path):
     names = [name.strip().strip('"') for name in header.split(";")]
     table = np.loadtxt(path, delimiter=";", skiprows=1, ndmin=2)
     return table[:, :-1], table[:, -1].astype(np.int64), names[:-1]
+
+
+def _parse_glass(path):
+    table = np.loadtxt(path, delimiter=",", ndmin=2)
+    return table[:, 1:10], table[:, 10].astype(np.int64), GLASS_FEATURES
 
 
 def _fetch_tabular(
@@ -313,10 +343,61 @@ def fetch_wine_quality(
     )
 
 
+def fetch_glass(
+    data_home=None, *, download_if_missing=True, return_X_y=False, as_frame=False
+):
+    """Load the UCI Glass Identification data set (6 classes, 76 down to 9).
+
+    =================   ==============
+    Samples             214
+    Features            9, real
+    Classes             6 (type 1: 70, 2: 76, 3: 17, 5: 13, 6: 9, 7: 29)
+    =================   ==============
+
+    The row id column of the file is dropped.
+
+    {params}
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``data`` (214, 9) float64 array or DataFrame; ``target`` the integer
+        glass type; ``feature_names``; ``target_names`` (the sorted types);
+        ``frame`` (DataFrame or None); ``DESCR``.
+    (data, target) : tuple if ``return_X_y`` is True
+
+    References
+    ----------
+    .. [1] I. W. Evett, E. J. Spiehler, "Rule Induction in Forensic Science",
+       Central Research Establishment, Home Office Forensic Science Service,
+       1987.
+
+    Examples
+    --------
+    >>> from skart.datasets import fetch_glass
+    >>> X, y = fetch_glass(return_X_y=True)  # doctest: +SKIP
+    >>> X.shape  # doctest: +SKIP
+    (214, 9)
+    """
+    return _fetch_tabular(
+        "glass",
+        GLASS,
+        _parse_glass,
+        (214, 9),
+        "type",
+        None,
+        GLASS_DESCR,
+        data_home=data_home,
+        download_if_missing=download_if_missing,
+        return_X_y=return_X_y,
+        as_frame=as_frame,
+    )
+
+
 for _func, _folder, _remote in [
     (fetch_pima, "pima", PIMA),
     (fetch_yeast, "yeast", YEAST),
     (fetch_wine_quality, "wine_quality", WINE_RED),
+    (fetch_glass, "glass", GLASS),
 ]:
     if _func.__doc__:  # None under python -OO
         _func.__doc__ = _func.__doc__.format(

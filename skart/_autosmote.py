@@ -751,6 +751,11 @@ class AutoSMOTEClassifier(BaseNetClassifier):
         check_X(self, X, reset=True, accept_sparse=False, allow_nd=False)
         return self._fit(X, y, X_val=X_val, y_val=y_val)
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False  # candidates are built on dense rows
+        return tags
+
     # -- hooks --------------------------------------------------------------
 
     def _net_kwargs(self, data):

@@ -4,6 +4,7 @@ import copy
 import math
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from imblearn.over_sampling.base import BaseOverSampler
 from imblearn.utils import check_target_type
@@ -31,7 +32,8 @@ class AutoSMOTE(BaseOverSampler):
     ``min_participation`` floor forces in; uniformly if every probability is
     0), draws each seed's cohort, neighbour count and aggregation from the
     decision networks (Gumbel-max draws), and builds the point from the
-    seed's nearest neighbours of the same class in ``X``. The output is the
+    seed's nearest neighbours of the same class in ``X``. A sparse ``X`` is
+    densified for the arithmetic and returned sparse. The output is the
     original rows, unchanged and in order, followed by the synthetic rows,
     class by class, as imbalanced-learn's over-samplers return them.
 
@@ -118,7 +120,12 @@ class AutoSMOTE(BaseOverSampler):
         y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
         try:
             X, y = validate_data(
-                self, X=X, y=y, reset=True, dtype=(np.float64, np.float32)
+                self,
+                X=X,
+                y=y,
+                reset=True,
+                accept_sparse=["csr", "csc"],
+                dtype=(np.float64, np.float32),
             )
         except ValueError as error:
             if "convert" not in str(error):
@@ -132,6 +139,8 @@ class AutoSMOTE(BaseOverSampler):
         return X, y, binarize_y
 
     def _fit_resample(self, X, y):
+        sparse_input = sp.issparse(X)
+        X_in, X = X, X.toarray() if sparse_input else X  # densified for arithmetic
         estimator = AutoSMOTEClassifier() if self.estimator is None else self.estimator
         if not isinstance(estimator, AutoSMOTEClassifier):
             raise ValueError(
@@ -200,9 +209,10 @@ class AutoSMOTE(BaseOverSampler):
             "k": np.concatenate(ks) if ks else np.zeros(0, int),
             "aggregation": names[np.concatenate(aggs)] if aggs else names[:0],
         }
-        return np.vstack(X_new), np.concatenate(y_new)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
-        return tags
+        if sparse_input:  # sparse in, sparse out, as imbalanced-learn's samplers
+            X_res = sp.vstack(
+                [X_in, *map(sp.csr_matrix, X_new[1:])], format=X_in.format
+            )
+        else:
+            X_res = np.vstack(X_new)
+        return X_res, np.concatenate(y_new)

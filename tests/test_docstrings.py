@@ -8,7 +8,7 @@ import pytest
 validate = pytest.importorskip("numpydoc.validate").validate
 from numpydoc.docscrape import NumpyDocString  # noqa: E402
 
-MODULES = ["skart", "skart.losses", "skart.datasets"]
+MODULES = ["skart", "skart.losses", "skart.datasets", "skart.over_sampling"]
 
 # The numpydoc checks that fail the test (see numpydoc's "Validation" docs).
 # Left out: GL01/GL02 (we open the summary on the line of the quotes), ES01

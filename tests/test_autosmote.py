@@ -375,3 +375,11 @@ def test_decision_distributions_of_new_rows(data):
     )
     assert cohorts is None
     assert dists["k"].shape == (5, 6)
+
+
+def test_fit_and_resample_on_device(data, device):
+    X, y = data
+    sampler = AutoSMOTE(estimator=tiny(device=device), random_state=0)
+    X_res, y_res = sampler.fit_resample(X, y)
+    assert np.array_equal(X_res[: len(X)], X)
+    assert sampler.estimator_.predict(X).shape == (len(X),)

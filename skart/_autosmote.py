@@ -323,11 +323,15 @@ class AutoSMOTENet(Net):
         pool=None,
         aggregations=AGGREGATIONS,
         min_participation=0.0,
+        objective="joint",
+        valid=None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.generator = generator
         self.pool = pool
+        self.objective = objective
+        self.valid = valid
         self.aggregations = aggregations
         self.min_participation = min_participation
 
@@ -387,8 +391,37 @@ class AutoSMOTENet(Net):
         y_pred = self.infer(X, **fit_params)
         # L = [sum_real CE + sum_syn o_i CE] / (B + sum o_i)
         loss = self.get_loss(y_pred, y, X=X, training=True, weight=weight)
-        loss.backward()
+        if self.objective == "bilevel" and self.valid is not None:
+            self._bilevel_gradients(loss)
+        else:
+            loss.backward()
         return {"loss": loss, "y_pred": y_pred[: len(yi)]}
+
+    def _bilevel_gradients(self, loss):
+        # The classifier descends the training loss; the decision networks
+        # descend the validation loss of the classifier after one look-ahead
+        # step, theta' = theta - lr * grad_theta L_train(theta, phi) (DARTS'
+        # second-order step, through torch.func.functional_call).
+        names, params = zip(
+            *((n, p) for n, p in self.module_.named_parameters() if p.requires_grad)
+        )
+        grads = torch.autograd.grad(loss, params, create_graph=True)
+        step = self.optimizer_.param_groups[0]["lr"]
+        lookahead = {n: p - step * g for n, p, g in zip(names, params, grads)}
+        X_valid, y_valid = self.valid
+        rows = torch.randint(len(y_valid), (self.batch_size,), device=y_valid.device)
+        logits = torch.func.functional_call(self.module_, lookahead, (X_valid[rows],))
+        # Class-balanced: every class weighs the same in the outer loss, as
+        # in the macro-averaged metrics oversampling is meant to improve.
+        class_weight = 1.0 / torch.bincount(y_valid).clamp_min(1).to(logits.dtype)
+        w = class_weight[y_valid[rows]]
+        valid_loss = (self.criterion_(logits, y_valid[rows]) * w).sum() / w.sum()
+        generator = [p for p in self.generator_.parameters() if p.requires_grad]
+        outer = torch.autograd.grad(valid_loss, generator, allow_unused=True)
+        for p, g in zip(params, grads):
+            p.grad = g.detach()
+        for p, g in zip(generator, outer):
+            p.grad = g
 
 
 def entropy(logits):
@@ -486,6 +519,8 @@ class AutoSMOTEClassifier(BaseNetClassifier):
       make the decisions decline to take part (participation collapse);
       ``min_participation`` forces the seeds most likely to take part in up
       to that share, and the history records participation and entropies.
+      ``objective="bilevel"`` instead trains the decision networks on the
+      validation loss after a look-ahead step of the classifier.
     * *Neighbours*: computed once, in input space, among the training rows
       of the same class (scikit-learn's ``NearestNeighbors``). A class of
       ``n_c <= k_max`` rows has ``n_c - 1`` neighbours: the larger ``k`` are
@@ -524,6 +559,14 @@ class AutoSMOTEClassifier(BaseNetClassifier):
     min_participation : float in [0, 1], default=0.0
         Floor on the share of a minibatch's seeds that take part; ``1``
         makes every seed take part.
+    objective : {"joint", "bilevel"}, default="joint"
+        ``"joint"`` (the paper's) trains the decision networks on the
+        training loss, with the classifier. ``"bilevel"`` (ours) trains
+        them on the validation loss of the classifier after a one-step
+        look-ahead on the training loss (DARTS' second-order step), so that
+        they are rewarded for rows that help on held-out data rather than
+        rows that are easy to fit; it costs about three times as much per
+        step and uses the validation fold for the decision networks.
     sampling_strategy : float, str, dict or callable, default="auto"
         The synthetic rows per class and epoch, as imbalanced-learn's
         over-samplers read it, on the training fold.
@@ -643,6 +686,7 @@ class AutoSMOTEClassifier(BaseNetClassifier):
         "min_temperature": [Interval(Real, 0, None, closed="neither")],
         "decision_hidden_units": [tuple, list],
         "min_participation": [Interval(Real, 0, 1, closed="both")],
+        "objective": [StrOptions({"joint", "bilevel"})],
         "sampling_strategy": BaseOverSampler._parameter_constraints[
             "sampling_strategy"
         ],
@@ -663,6 +707,7 @@ class AutoSMOTEClassifier(BaseNetClassifier):
         min_temperature=0.5,
         decision_hidden_units=(32,),
         min_participation=0.0,
+        objective="joint",
         sampling_strategy="auto",
         art=False,
         c=0.5,
@@ -692,6 +737,7 @@ class AutoSMOTEClassifier(BaseNetClassifier):
         self.min_temperature = min_temperature
         self.decision_hidden_units = decision_hidden_units
         self.min_participation = min_participation
+        self.objective = objective
         self.sampling_strategy = sampling_strategy
         self.art = art
         self.c = c
@@ -819,6 +865,8 @@ class AutoSMOTEClassifier(BaseNetClassifier):
             "pool": pool,
             "aggregations": tuple(self.aggregations),
             "min_participation": self.min_participation,
+            "objective": self.objective,
+            "valid": (data.valid_ds.X, data.valid_ds.y) if len(data.y_valid) else None,
             "criterion__reduction": "none",
         }
 
@@ -844,6 +892,7 @@ class AutoSMOTEClassifier(BaseNetClassifier):
         self.cohort_assignments_ = cohorts if self.variant == "cohort" else None
         # The pool holds training rows: a fitted model must not carry them.
         self.net_.pool = None
+        self.net_.valid = None
 
 
 def decision_distributions(nets, X, y, k_mask):

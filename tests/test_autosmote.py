@@ -383,3 +383,21 @@ def test_fit_and_resample_on_device(data, device):
     X_res, y_res = sampler.fit_resample(X, y)
     assert np.array_equal(X_res[: len(X)], X)
     assert sampler.estimator_.predict(X).shape == (len(X),)
+
+
+@pytest.mark.parametrize("objective", ["joint", "bilevel"])
+@pytest.mark.parametrize("variant", ["self", "cohort"])
+def test_training_step_reaches_every_decision_parameter(data, objective, variant):
+    # The gradients of the last step are still on the parameters after fit.
+    X, y = data
+    clf = tiny(variant=variant, objective=objective, batch_size=256, max_epochs=2)
+    clf.fit(X, y)
+    for name, param in clf.net_.generator_.named_parameters():
+        assert param.grad is not None and param.grad.abs().sum() > 0, name
+    assert clf.net_.valid is None and clf.net_.pool is None
+
+
+def test_unknown_objective(data):
+    X, y = data
+    with pytest.raises(ValueError, match="'objective' parameter"):
+        tiny(objective="adversarial").fit(X, y)

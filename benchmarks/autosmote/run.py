@@ -205,6 +205,9 @@ def ablation_configs(y_tr, seed):
         "AutoSMOTE-cohort-no-sum": AutoSMOTEClassifier(
             variant="cohort", aggregations=no_sum, **mlp
         ),
+        "AutoSMOTE-cohort-bilevel": AutoSMOTEClassifier(
+            variant="cohort", objective="bilevel", **mlp
+        ),
     }
 
 

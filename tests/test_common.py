@@ -23,7 +23,12 @@ def test_sklearn_compatible_estimator(estimator, check):
 
 
 @imblearn_checks(
-    [AutoSMOTE(estimator=AutoSMOTEClassifier(max_epochs=2, k_max=2), random_state=0)],
+    [
+        AutoSMOTE(
+            estimator=AutoSMOTEClassifier(max_epochs=2, k_max=2, batch_size=256),
+            random_state=0,
+        )
+    ],
     # None expected: the sampler passes every check.
     expected_failed_checks=lambda est: {},
 )

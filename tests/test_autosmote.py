@@ -258,12 +258,10 @@ def test_fit_is_reproducible_and_pickles_without_training_rows(data):
 
 
 def test_balanced_data_trains_without_synthetic_rows():
-    X, y = make_classification(n_samples=100, weights=[0.5], random_state=0)
+    X, _ = make_classification(n_samples=100, random_state=0)
     y = np.repeat([0, 1], 50)
     clf = tiny().fit(X, y)
-    assert clf.sampling_strategy_ == {0: 0, 1: 0} or not any(
-        clf.sampling_strategy_.values()
-    )
+    assert not any(clf.sampling_strategy_.values())
     assert np.isnan(clf.history_[-1, "participation"])
 
 

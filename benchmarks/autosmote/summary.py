@@ -55,9 +55,12 @@ def summarise(out):
         mean, cells = _table(ok, metric)
         lines.append(f"\n### {metric} (mean ± std over seeds)\n")
         lines.append(cells.to_markdown())
-        r_all = _ranks(mean, common)
+        # Ranks over the methods that ran on every set (ADASYN refuses the
+        # multi-class sets), then over the binary sets with every method.
+        everywhere = [m for m in common if mean[m].notna().all()]
+        r_all = _ranks(mean, everywhere)
         lines.append(
-            f"\nMean rank over all sets, without the threshold baseline ({metric}):\n"
+            f"\nMean rank over all sets, methods that ran on every set ({metric}):\n"
         )
         lines.append(r_all.round(2).to_frame("mean rank").to_markdown())
         if binary:

@@ -20,14 +20,14 @@ def _ranks(mean, methods):
     return ranks.mean().sort_values()
 
 
-def _paired(raw, metric, methods):
+def _paired(raw, metric, methods, reference=REFERENCE):
     wide = raw.pivot_table(index=["set", "seed"], columns="method", values=metric)
     rows = []
     for other in methods:
-        if other == REFERENCE:
+        if other == reference:
             continue
-        pair = wide[[REFERENCE, other]].dropna()
-        diff = pair[REFERENCE] - pair[other]
+        pair = wide[[reference, other]].dropna()
+        diff = pair[reference] - pair[other]
         p = wilcoxon(diff).pvalue if (diff != 0).any() else 1.0
         rows.append(
             {
@@ -106,6 +106,24 @@ def summarise(out):
             f"\n### Ablation (macro-F1; seeds {sorted(abl['seed'].unique())})\n"
         )
         lines.append(cells.to_markdown())
+        # Every method, the ablation rows included, on the seeds both ran.
+        full = pd.concat([ok[ok["seed"].isin(abl["seed"].unique())], abl])
+        for metric in ("macro_f1", "minority_f1"):
+            mean, _ = _table(full, metric)
+            methods = [m for m in mean.columns if m != "MLP+threshold"]
+            everywhere = [m for m in methods if mean[m].notna().all()]
+            lines.append(f"\nMean rank with the ablation rows, all sets ({metric}):\n")
+            lines.append(
+                _ranks(mean, everywhere).round(2).to_frame("mean rank").to_markdown()
+            )
+            lines.append(
+                f"\nPaired tests, AutoSMOTE-cohort-bilevel against each method ({metric}):\n"
+            )
+            lines.append(
+                _paired(
+                    full, metric, list(mean.columns), "AutoSMOTE-cohort-bilevel"
+                ).to_markdown(index=False)
+            )
     text = "\n".join(lines) + "\n"
     (out / "summary.md").write_text(text)
     print(text)

@@ -11,12 +11,14 @@ seed-major, so a cut run keeps every set for the seeds it reached.
 
     OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 python benchmarks/autosmote/run.py main --seeds 10
     OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 python benchmarks/autosmote/run.py sensitivity --seeds 3
+    OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 python benchmarks/autosmote/run.py sensitivity --seeds 3 --objective bilevel
     OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 python benchmarks/autosmote/run.py ablation --seeds 5
     python benchmarks/autosmote/run.py summary
 """
 
 import argparse
 import csv
+import functools
 import time
 import warnings
 from pathlib import Path
@@ -186,15 +188,17 @@ def run(sets, seeds, out, configs):
                     fh.flush()
 
 
-def sensitivity_configs(y_tr, seed):
+def sensitivity_configs(y_tr, seed, objective="joint"):
     mlp = dict(**TRAIN, random_state=seed)
     out = {}
     for tau in (0.1, 0.5, 1.0, 2.0, 5.0):
         out[f"tau={tau}"] = AutoSMOTEClassifier(
-            variant="cohort", temperature=tau, **mlp
+            variant="cohort", temperature=tau, objective=objective, **mlp
         )
     for g in range(1, 8):
-        out[f"cohorts={g}"] = AutoSMOTEClassifier(variant="cohort", n_cohorts=g, **mlp)
+        out[f"cohorts={g}"] = AutoSMOTEClassifier(
+            variant="cohort", n_cohorts=g, objective=objective, **mlp
+        )
     return out
 
 
@@ -217,6 +221,7 @@ def main():
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--sets", nargs="*", default=None)
+    parser.add_argument("--objective", default="joint", choices=["joint", "bilevel"])
     args = parser.parse_args()
     torch.set_num_threads(1)
     seeds = range(args.first_seed, args.seeds)
@@ -224,7 +229,9 @@ def main():
         sets = args.sets or [*MULTI, *BINARY]
         run(sets, seeds, OUT / "main", methods)
     elif args.mode == "sensitivity":
-        run(args.sets or ["glass"], seeds, OUT / "sensitivity", sensitivity_configs)
+        folder = "sensitivity" if args.objective == "joint" else "sensitivity_bilevel"
+        configs = functools.partial(sensitivity_configs, objective=args.objective)
+        run(args.sets or ["glass"], seeds, OUT / folder, configs)
     elif args.mode == "ablation":
         sets = args.sets or [*MULTI, *BINARY]
         run(sets, seeds, OUT / "ablation", ablation_configs)

@@ -83,10 +83,15 @@ def summarise(out):
     )
     lines.append("\n### Mean fit time (s, one thread)\n")
     lines.append(time_.round(1).to_markdown())
-    sens_path = out / "sensitivity" / "raw.csv"
-    if sens_path.exists():
+    for folder in ("sensitivity", "sensitivity_bilevel"):
+        sens_path = out / folder / "raw.csv"
+        if not sens_path.exists():
+            continue
         sens = pd.read_csv(sens_path)
-        lines.append("\n### Sensitivity (AutoSMOTE-cohort; mean ± std over seeds)\n")
+        objective = "bilevel" if folder.endswith("bilevel") else "joint"
+        lines.append(
+            f"\n### Sensitivity (AutoSMOTE-cohort, objective={objective}; mean ± std over seeds)\n"
+        )
         for set_, part in sens.groupby("set"):
             agg = part.groupby("method", sort=False)[["macro_f1", "minority_f1"]].agg(
                 ["mean", "std"]

@@ -13,7 +13,9 @@ from skart.over_sampling import AutoSMOTE
     [
         ARTClassifier(max_epochs=20, lr=1e-2, random_state=0),
         ARTClassifier(max_epochs=20, lr=1e-2, art=False, random_state=0),
-        AutoSMOTEClassifier(max_epochs=20, lr=1e-2, k_max=2, random_state=0),
+        AutoSMOTEClassifier(
+            max_epochs=12, lr=1e-2, k_max=2, objective="joint", random_state=0
+        ),
     ],
     # None expected: the estimator passes every check.
     expected_failed_checks=lambda est: {},
@@ -25,7 +27,9 @@ def test_sklearn_compatible_estimator(estimator, check):
 @imblearn_checks(
     [
         AutoSMOTE(
-            estimator=AutoSMOTEClassifier(max_epochs=2, k_max=2, batch_size=256),
+            estimator=AutoSMOTEClassifier(
+                max_epochs=2, k_max=2, batch_size=256, objective="joint"
+            ),
             random_state=0,
         )
     ],

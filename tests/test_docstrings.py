@@ -44,7 +44,6 @@ CHECKED = {
 }
 CHECKED_TOP_LEVEL = {"EX01"}  # public classes and functions have Examples
 
-
 def _own_doc(member):
     func = member.fget if isinstance(member, property) else member
     return getattr(getattr(func, "__func__", func), "__doc__", None)

@@ -75,7 +75,7 @@ templates_path = ["_templates"]
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints"]
 # Pages listed in the index's toctree (in place of the OPTIONAL_PAGES line)
 # only when their file exists, so the build passes while they are written.
-OPTIONAL_PAGES = ["performance", "benchmarks", "benchmarks_autosmote"]
+OPTIONAL_PAGES = ["performance", "benchmarks", "benchmarks_ega", "benchmarks_autosmote"]
 
 default_role = "literal"
 

@@ -10,6 +10,7 @@ from ._callback import ARTCallback
 from ._classifier import ARTClassifier
 from ._data import ArrayDataset, BatchIterator
 from ._display import ClassScoresDisplay, LossCurveDisplay, SamplingDistributionDisplay
+from ._ega import EGAClassifier, meta_gradients
 from ._network import MLP
 from ._sampler import ClassDistributionSampler
 from ._update import art_distribution, difficulty_weights
@@ -24,9 +25,11 @@ __all__ = [
     "BatchIterator",
     "ClassDistributionSampler",
     "ClassScoresDisplay",
+    "EGAClassifier",
     "LossCurveDisplay",
     "MLP",
     "SamplingDistributionDisplay",
     "art_distribution",
     "difficulty_weights",
+    "meta_gradients",
 ]

@@ -11,6 +11,7 @@ own module holds only its parameters and its training step.
 
 import copy
 import inspect
+import json
 import warnings
 from numbers import Integral, Real
 
@@ -32,12 +33,22 @@ from skorch.callbacks import (
     ProgressBar,
 )
 from skorch.helper import predefined_split
+from skorch.history import History
+from tqdm.auto import tqdm
 
 from ._callback import ARTCallback
 from ._data import ArrayDataset, BatchIterator
+from ._decision import tune_offsets
 from ._network import MLP
+from ._persistence import load_state, save_fitted
 from ._sampler import ClassDistributionSampler
-from ._validation import check_X, check_X_y, draw_seed, train_valid_folds
+from ._validation import (
+    check_weights,
+    check_X,
+    check_X_y,
+    draw_seed,
+    train_valid_folds,
+)
 
 # Parameters of the wrapped net that are given flat, skorch-style, as
 # ``<prefix>__<name>``: they reach the module, criterion, optimizer, ...
@@ -66,6 +77,42 @@ class FiniteLossGuard(Callback):
                 "The model is broken, so training stopped. Lower `lr`, scale the "
                 "features (e.g. StandardScaler) or check the criterion."
             )
+
+
+class LossOrMetricStopping(EarlyStopping):
+    """Stop once neither the validation loss nor the metric has improved for
+    ``patience`` epochs; restore the weights of the best metric epoch.
+
+    Stopping on the metric alone ends training on the plateau of the first
+    epochs, where the network predicts the majority class and the macro
+    metric does not move while the loss still falls.
+    """
+
+    def on_train_begin(self, net, **kwargs):
+        super().on_train_begin(net, **kwargs)
+        self.best_loss_ = np.inf
+
+    def on_epoch_end(self, net, **kwargs):
+        loss = net.history[-1, "valid_loss"]
+        best = self.best_loss_
+        # The relative threshold of EarlyStopping, on the loss.
+        loss_improved = not np.isfinite(best) or loss < best - self.threshold * abs(
+            best
+        )
+        if loss_improved:
+            self.best_loss_ = loss
+        score = net.history[-1, self.monitor]
+        if self._is_score_improved(score):
+            self.misses_ = 0
+            self.dynamic_threshold_ = self._calc_new_threshold(score)
+            self.best_epoch_ = net.history[-1, "epoch"]
+            self.best_model_weights_ = copy.deepcopy(net.module_.state_dict())
+        elif loss_improved:
+            self.misses_ = 0
+        else:
+            self.misses_ += 1
+        if self.misses_ == self.patience:
+            raise KeyboardInterrupt
 
 
 class Net(NeuralNetClassifier):
@@ -105,6 +152,14 @@ class Net(NeuralNetClassifier):
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
+        # Batch losses can wait for the end of the epoch when no callback
+        # reads them during it (ART's reads the predictions only, a learning
+        # rate stepped per epoch nothing; a progress bar reads the losses).
+        self._deferred_losses = all(
+            isinstance(cb, ARTCallback)
+            or (isinstance(cb, LRScheduler) and cb.step_every == "epoch")
+            for cb in self._batch_hooks["on_batch_end"]
+        )
         # Decided once per fit, not per batch: the lean step below is safe when
         # no callback listens to gradients and every optimiser is a torch
         # built-in that takes no closure (LBFGS needs one).
@@ -126,10 +181,33 @@ class Net(NeuralNetClassifier):
         self._step_optimizer(None)
         return step
 
+    # Weights of the validation rows (a tensor in the validation iterator's
+    # order) when the fit is weighted; the estimator sets it.
+    valid_sample_weight = None
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        weights = self.valid_sample_weight
+        criterion = self.criterion_
+        if training or weights is None or not hasattr(criterion, "reduction"):
+            return super().get_loss(y_pred, y_true, X=X, training=training)
+        # The weighted mean of the per-row losses. skorch averages the batch
+        # losses by batch size, so each batch is scaled by the fold's mean
+        # weight: the epoch's valid_loss is then sum(w * l) / sum(w).
+        start = self._valid_row
+        w = weights[start : start + len(y_true)]  # (B,)
+        self._valid_row = start + len(y_true)
+        reduction, criterion.reduction = criterion.reduction, "none"
+        try:
+            losses = super().get_loss(y_pred, y_true, X=X, training=False)  # (B,)
+        finally:
+            criterion.reduction = reduction
+        return (w * losses).mean() / weights.mean()
+
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         # skorch's loop, except that the batch size of our (tensor, tensor)
         # batches is read with len() rather than the generic get_len(), which
         # walks nested containers (~2% of a small network's step).
+        self._valid_row = 0  # position of the next validation batch's rows
         if not isinstance(iterator, BatchIterator) or not isinstance(
             iterator.dataset, ArrayDataset
         ):
@@ -137,15 +215,34 @@ class Net(NeuralNetClassifier):
                 iterator, training, prefix, step_fn, **fit_params
             )
         history = self.history
-        batch_count = 0
+        if not getattr(self, "_deferred_losses", False):
+            batch_count = 0
+            for batch in iterator:
+                self.notify("on_batch_begin", batch=batch, training=training)
+                step = step_fn(batch, **fit_params)
+                history.record_batch(prefix + "_loss", step["loss"].item())
+                history.record_batch(prefix + "_batch_size", len(batch[0]))
+                self.notify("on_batch_end", batch=batch, training=training, **step)
+                batch_count += 1
+            history.record(prefix + "_batch_count", batch_count)
+            return None
+        # ``loss.item()`` waits for the device at every step, most of a small
+        # network's step time on a GPU. The losses stay on the device and are
+        # read once per epoch, into the same history entries.
+        batches = history[-1]["batches"]
+        first = len(batches)
+        losses, sizes = [], []
         for batch in iterator:
             self.notify("on_batch_begin", batch=batch, training=training)
             step = step_fn(batch, **fit_params)
-            history.record_batch(prefix + "_loss", step["loss"].item())
-            history.record_batch(prefix + "_batch_size", len(batch[0]))
+            losses.append(step["loss"].detach())
+            sizes.append(len(batch[0]))
             self.notify("on_batch_end", batch=batch, training=training, **step)
-            batch_count += 1
-        history.record(prefix + "_batch_count", batch_count)
+        values = torch.stack(losses).tolist() if losses else []  # the one sync
+        for entry, loss, size in zip(batches[first:], values, sizes):
+            entry[prefix + "_loss"] = loss
+            entry[prefix + "_batch_size"] = size
+        history.record(prefix + "_batch_count", len(sizes))
         return None
 
     @property
@@ -186,8 +283,14 @@ class FitData:
         The fit's seed for torch and the samplers.
     rng : numpy.random.RandomState
         The fit's random state, after the split and the seed were drawn.
+    w_train, w_valid : ndarray or None
+        Sample weights of the folds (None when unweighted; ``w_valid`` is
+        None for a validation set given by the user).
+    valid_weights : torch.Tensor or None
+        ``w_valid`` on the training device.
     sampler : ClassDistributionSampler or None
-        ART's sampler of the training fold, when the estimator resamples.
+        The sampler of the training fold: ART's, or the weighted draws of a
+        weighted fit; None for plain shuffling.
     """
 
     def __init__(self, **attrs):
@@ -224,9 +327,15 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         "verbose": ["verbose"],
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
+        "monitor": [StrOptions({"loss", "metric", "loss_or_metric"})],
+        "decision": [StrOptions({"argmax", "tuned"})],
     }
 
     _net_class = Net
+
+    # Overrides of the input checks (``skart._validation.X_CHECKS``) for fit,
+    # the validation set and prediction, e.g. ``{"accept_sparse": False}``.
+    _input_checks: dict = {}
 
     # -- parameters ---------------------------------------------------------
 
@@ -275,7 +384,9 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         device = torch.device(self.device)
         return ArrayDataset(
             X if sp.issparse(X) else X.to(device),
-            None if y is None else torch.from_numpy(y.astype(np.int64)).to(device),
+            None
+            if y is None
+            else torch.from_numpy(y.astype(np.int64, copy=False)).to(device),
         )
 
     # -- hooks --------------------------------------------------------------
@@ -328,12 +439,14 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         routed.setdefault("iterator_valid__batch_size", 4 * self.batch_size)
         # ART's callback also scores the classes of a run without resampling,
         # so every network estimator records the same per-class history.
-        callbacks = [
-            (
-                "art",
-                ARTCallback(data.sampler, c=self.c, bf=self.bf, metric=self.metric),
-            )
-        ]
+        art = ARTCallback(
+            data.sampler if self.art else None,
+            c=self.c,
+            bf=self.bf,
+            metric=self.metric,
+            sample_weight=data.valid_weights,
+        )
+        callbacks = [("art", art)]
         callbacks += self._method_callbacks(data)
         if self.lr_schedule == "cosine":
             callbacks.append(
@@ -349,12 +462,18 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
                 )
             )
         if self.patience is not None:
-            callbacks.append(
-                (
-                    "early_stopping",
-                    EarlyStopping(patience=self.patience, load_best=True),
+            monitor = getattr(self, "monitor", "loss")
+            if monitor == "loss":
+                stopping = EarlyStopping(patience=self.patience, load_best=True)
+            else:
+                rule = EarlyStopping if monitor == "metric" else LossOrMetricStopping
+                stopping = rule(
+                    monitor=f"valid_{art.metric_name}",
+                    lower_is_better=False,
+                    patience=self.patience,
+                    load_best=True,
                 )
-            )
+            callbacks.append(("early_stopping", stopping))
         callbacks.append(("finite_loss", FiniteLossGuard()))
         callbacks += copy.deepcopy(list(self.callbacks or []))
         return self._net_class(
@@ -408,47 +527,77 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             group.pop("initial_lr", None)
         net.history = previous_net.history
 
-    def _fit(self, X, y, X_val=None, y_val=None):
+    def _fit(self, X, y, X_val=None, y_val=None, sample_weight=None):
         """Check the data, split it, build the net, train it; return ``self``."""
         self._routed_params()  # unknown names fail before any work
         warm = getattr(self, "warm_start", False) and hasattr(self, "net_")
         if warm:
             previous = (self.classes_, self.n_features_in_)
-        X, y_enc = check_X_y(self, X, y)
+        X, y_enc = check_X_y(self, X, y, **self._input_checks)
         if warm:
             self._check_warm_start(previous)
+        sample_weight = check_weights(sample_weight, X)
         rng = check_random_state(self.random_state)
-        X_tr, y_tr, X_va, y_va = train_valid_folds(
-            self, X, y_enc, X_val, y_val, self.validation_fraction, rng
+        w_tr = w_va = None
+        folds = train_valid_folds(
+            self,
+            X,
+            y_enc,
+            X_val,
+            y_val,
+            self.validation_fraction,
+            rng,
+            sample_weight=sample_weight,
+            dtype=np.float32,  # what the network trains on: one copy, no more
+            **self._input_checks,
         )
+        X_tr, y_tr, X_va, y_va = folds[:4]
+        if sample_weight is not None:
+            w_tr, w_va = folds[4:]
+            for fold, w in (("training", w_tr), ("validation", w_va)):
+                if w is not None and not (w > 0).any():
+                    raise ValueError(
+                        f"Every row of the {fold} fold has sample_weight 0: give "
+                        "weight to more rows, or pass X_val and y_val."
+                    )
         seed = draw_seed(rng)
         n_classes = len(self.classes_)
         self.class_counts_ = np.bincount(y_tr, minlength=n_classes)
+        device = torch.device(self.device)
         data = FitData(
             X_train=X_tr,
             y_train=y_tr,
             X_valid=X_va,
             y_valid=y_va,
+            w_train=w_tr,
+            w_valid=w_va,
+            valid_weights=(
+                None if w_va is None else torch.as_tensor(w_va, device=device)
+            ),
             train_ds=self._dataset(X_tr, y_tr),
             valid_ds=self._dataset(X_va, y_va),
             class_counts=self.class_counts_,
             n_features=int(np.prod(X.shape[1:])),
             seed=seed,
             rng=rng,
+            # Weighted rows are drawn by weight, with ART or without (then
+            # from the weighted prior, as ART does at c=1).
             sampler=(
-                ClassDistributionSampler(y_tr, n_classes=n_classes, random_state=seed)
-                if self.art
+                ClassDistributionSampler(
+                    y_tr, n_classes=n_classes, random_state=seed, sample_weight=w_tr
+                )
+                if self.art or w_tr is not None
                 else None
             ),
         )
-        if warm and data.sampler is not None:
+        if warm and self.art:
             # ART goes on from the distribution it ended with.
             data.sampler.set_distribution(self.sampling_distribution_)
         previous_net = self.net_ if warm else None
         self.net_ = self._build_net(data)
         if warm:
             self._continue_from(previous_net)
-        device = torch.device(self.device)
+        self.net_.valid_sample_weight = data.valid_weights
         devices = []
         if device.type == "cuda":
             devices = [
@@ -461,14 +610,93 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         # the training labels: a fitted model must not carry them into pickles.
         self.net_.train_split = None
         self.net_.iterator_train__sampler = None
-        dict(self.net_.callbacks_)["art"].sampler = None
+        self.net_.valid_sample_weight = None
+        art = dict(self.net_.callbacks_)["art"]
+        art.sampler = art.sample_weight = None
         self.sampling_distribution_ = (
             data.sampler.p
             if data.sampler is not None
             else self.class_counts_ / self.class_counts_.sum()
         )
         self._after_train(data)
+        self._fit_decision(data)
         self.n_iter_ = len(self.net_.history)
+        return self
+
+    def _fit_decision(self, data):
+        """Fit the decision rule of ``predict`` on the validation fold."""
+        n_classes = len(self.classes_)
+        if getattr(self, "decision", "argmax") == "argmax":
+            self.decision_offsets_ = np.zeros(n_classes)
+        else:
+            proba = self._proba(data.valid_ds)
+            with np.errstate(divide="ignore"):
+                log_proba = np.log(proba)
+            self.decision_offsets_ = tune_offsets(
+                log_proba, data.y_valid, self.metric, sample_weight=data.w_valid
+            )
+        if n_classes == 2:
+            b = self.decision_offsets_[1] - self.decision_offsets_[0]
+            self.decision_threshold_ = float(1.0 / (1.0 + np.exp(b)))
+
+    # -- persistence --------------------------------------------------------
+
+    def save_fitted(self, path):
+        """Save the fitted network and attributes to a file that loads without pickle.
+
+        The file holds tensors, numbers, strings, lists and dicts only, and
+        :meth:`load_fitted` reads it with ``torch.load(weights_only=True)``,
+        which runs no code from the file. The estimator's parameters are not
+        saved: load the file into an estimator created with the parameters
+        it was fitted with (the simple ones are recorded and checked). The
+        optimiser's state is not saved, so a ``warm_start`` fit after loading
+        starts a new optimiser.
+
+        Parameters
+        ----------
+        path : str, path-like or file-like object
+            Where to write (any target of :func:`torch.save`).
+        """
+        check_is_fitted(self, "net_")
+        names = [
+            name
+            for name in vars(self)
+            if name.endswith("_") and not name.startswith("_") and name != "net_"
+        ]
+        save_fitted(self, path, names)
+
+    def load_fitted(self, path):
+        """Load a file written by :meth:`save_fitted` into this estimator.
+
+        Parameters
+        ----------
+        path : str, path-like or file-like object
+            The file (any source of :func:`torch.load`).
+
+        Returns
+        -------
+        self : object
+            The estimator, fitted: it predicts bitwise as the saved one did.
+        """
+        state, attributes = load_state(self, path, torch.device(self.device))
+        vars(self).update(attributes)
+        net_kwargs = state["net"]
+        data = FitData(
+            n_features=net_kwargs.get("module__n_features", 0),
+            class_counts=self.class_counts_,
+            sampler=None,
+            seed=0,
+            valid_ds=None,
+            valid_weights=None,
+        )
+        self.net_ = self._build_net(data)
+        self.net_.initialize()
+        self.net_.module_.load_state_dict(state["module"])
+        if state["criterion"]:
+            self.net_.criterion_.load_state_dict(state["criterion"])
+        self.net_.history = History(json.loads(state["history"]))
+        self.net_.train_split = None
+        self.net_.iterator_train__sampler = None
         return self
 
     @property
@@ -493,11 +721,29 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             Rows sum to 1; columns follow ``classes_``.
         """
         check_is_fitted(self)
-        X = check_X(self, X)
+        X = check_X(self, X, **self._input_checks)
+        return self._proba(ArrayDataset(self._to_tensor(X)))
+
+    def _proba(self, dataset):
+        """Softmax of the network over an :class:`ArrayDataset`, batch by batch."""
+        net = self.net_
+        nonlinearity = net._get_predict_nonlinearity()
+        # Batch by batch (iterator_valid's batch size): memory beyond the
+        # output stays bounded by one batch, whatever the size of X.
+        batches = net.forward_iter(dataset, training=False)
+        if self.verbose >= 2:
+            batches = tqdm(
+                batches,
+                total=len(net.get_iterator(dataset, training=False)),
+                desc=f"{type(self).__name__}.predict_proba",
+                leave=False,
+            )
         with warnings.catch_warnings():
             # The net only sees tensors; keep skorch quiet about it.
             warnings.simplefilter("ignore", UserWarning)
-            proba = self.net_.predict_proba(ArrayDataset(self._to_tensor(X)))
+            proba = np.concatenate(
+                [nonlinearity(logits).cpu().numpy() for logits in batches]
+            )
         proba = proba.astype(np.float64)
         return proba / proba.sum(axis=1, keepdims=True)
 
@@ -515,9 +761,15 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             Labels from ``classes_``.
         """
         proba = self.predict_proba(X)
+        offsets = getattr(self, "decision_offsets_", None)
+        if offsets is not None and offsets.any():
+            with np.errstate(divide="ignore"):
+                proba = np.log(proba) + offsets  # the tuned decision rule
         return self.classes_[np.argmax(proba, axis=1)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
+        tags.input_tags.sparse = (
+            self._input_checks.get("accept_sparse", True) is not False
+        )
         return tags

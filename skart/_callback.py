@@ -38,6 +38,10 @@ class ARTCallback(Callback):
         Boost frequency: epochs between refreshes.
     metric : {"f1", "recall", "precision"} or callable, default="f1"
         Per-class control metric; see :func:`skart._metrics.class_scores`.
+    sample_weight : torch.Tensor of shape (n_valid,), default=None
+        Weights of the validation rows, in the order the validation iterator
+        yields them (it must not shuffle): the class scores count each row
+        with its weight. ``None`` counts rows.
 
     Notes
     -----
@@ -81,11 +85,12 @@ class ARTCallback(Callback):
     (3, True)
     """
 
-    def __init__(self, sampler=None, *, c=0.5, bf=1, metric="f1"):
+    def __init__(self, sampler=None, *, c=0.5, bf=1, metric="f1", sample_weight=None):
         self.sampler = sampler
         self.c = c
         self.bf = bf
         self.metric = metric
+        self.sample_weight = sample_weight
 
     def initialize(self):
         if not 0.0 <= self.c <= 1.0:
@@ -97,7 +102,8 @@ class ARTCallback(Callback):
         return self
 
     @property
-    def _metric_name(self):
+    def metric_name(self):
+        """Name of the metric in the history: ``valid_<metric_name>``."""
         if not callable(self.metric):
             return self.metric
         func = getattr(self.metric, "func", self.metric)  # unwrap functools.partial
@@ -105,12 +111,12 @@ class ARTCallback(Callback):
 
     def on_train_begin(self, net, **kwargs):
         if self.sampler is not None:
-            prior = self.sampler.class_counts / self.sampler.class_counts.sum()
-            self.prior_ = prior
+            weights = self.sampler.class_weights  # class counts, or weight totals
+            self.prior_ = weights / weights.sum()
             # A fit that continues a history (warm start, partial_fit) keeps
             # the distribution in force; a new one starts from w uniform.
             if not len(net.history):
-                self.sampler.set_distribution(art_distribution(None, prior, self.c))
+                self._set_distribution(None)
 
     def on_epoch_begin(self, net, **kwargs):
         self.y_true_, self.y_pred_ = [], []
@@ -139,21 +145,28 @@ class ARTCallback(Callback):
             torch.cat(self.y_pred_),
             self.n_classes_,
             self.metric,
+            sample_weight=self.sample_weight,
         )
         self.y_true_, self.y_pred_ = [], []
         history = net.history
         history.record("class_scores", scores.tolist())
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN mean
-            history.record(f"valid_{self._metric_name}", float(np.nanmean(scores)))
+            history.record(f"valid_{self.metric_name}", float(np.nanmean(scores)))
         if self.sampler is None:
             return
         refresh = len(history) % self.bf == 0
         history.record("art_refresh", refresh)
         history.record("event_art", "")
         if refresh:
-            p = art_distribution(scores, self.prior_, self.c)
-            self.sampler.set_distribution(p)
+            p = self._set_distribution(scores)
             self.n_refreshes_ += 1
             top = int(np.argmax(p))
             history.record("event_art", f"{top}:{p[top]:.2f}")
+
+    def _set_distribution(self, scores):
+        p = art_distribution(scores, self.prior_, self.c)
+        # A class whose rows all have weight 0 has nothing to draw from.
+        p[self.prior_ == 0] = 0.0
+        self.sampler.set_distribution(p)
+        return self.sampler.p

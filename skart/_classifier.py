@@ -69,8 +69,22 @@ class ARTClassifier(BaseNetClassifier):
         Training minibatch size. Validation and prediction run in batches of
         ``4 * batch_size`` unless ``iterator_valid__batch_size`` is set.
     patience : int or None, default=10
-        Early stopping patience in epochs on the validation loss (the best
+        Early stopping patience in epochs on what ``monitor`` watches (the best
         weights are restored); ``None`` trains for ``max_epochs``.
+    monitor : {"loss", "metric", "loss_or_metric"}, default="loss"
+        What early stopping watches on the validation fold, and which epoch's
+        weights it restores. ``"loss"``: the loss. ``"metric"``: the mean of
+        the per-class ``metric`` (macro F1 by default). ``"loss_or_metric"``:
+        training goes on while either improves, and the best metric epoch is
+        restored (the metric alone stops on the majority-class plateau of the
+        first epochs). The user guide has the measurements.
+    decision : {"argmax", "tuned"}, default="argmax"
+        The rule of ``predict``. ``"argmax"``: the most probable class.
+        ``"tuned"``: per-class offsets on the log-probabilities, fitted after
+        training to maximise the mean per-class ``metric`` on the validation
+        fold (for two classes, a decision threshold on the positive class's
+        probability); a class with fewer than 5 validation rows keeps offset
+        0. ``predict_proba`` is the network's softmax either way.
     lr_schedule : {"cosine"} or None, default="cosine"
         Cosine annealing of the learning rate over ``max_epochs``.
     device : str or torch.device, default="cpu"
@@ -113,6 +127,12 @@ class ARTClassifier(BaseNetClassifier):
     sampling_distribution_ : ndarray of shape (n_classes,)
         Class distribution in force at the end of training (the training
         fold's prior when ``art=False``).
+    decision_offsets_ : ndarray of shape (n_classes,)
+        Offsets added to the log-probabilities before ``predict``'s argmax
+        (zeros with ``decision="argmax"``).
+    decision_threshold_ : float
+        Two classes only: ``predict`` gives ``classes_[1]`` when its
+        probability is at least this (0.5 with ``decision="argmax"``).
     n_iter_ : int
         Epochs run in all (a warm start adds its epochs to the history).
 
@@ -153,6 +173,8 @@ class ARTClassifier(BaseNetClassifier):
         max_epochs=100,
         batch_size=128,
         patience=10,
+        monitor="loss",
+        decision="argmax",
         lr_schedule="cosine",
         device="cpu",
         callbacks=None,
@@ -173,6 +195,8 @@ class ARTClassifier(BaseNetClassifier):
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.patience = patience
+        self.monitor = monitor
+        self.decision = decision
         self.lr_schedule = lr_schedule
         self.device = device
         self.callbacks = callbacks
@@ -183,7 +207,7 @@ class ARTClassifier(BaseNetClassifier):
         vars(self).update(kwargs)
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, *, X_val=None, y_val=None):
+    def fit(self, X, y, *, X_val=None, y_val=None, sample_weight=None):
         """Train the network with ART.
 
         Parameters
@@ -198,10 +222,19 @@ class ARTClassifier(BaseNetClassifier):
             ``None`` holds out ``validation_fraction`` of each class of ``X``.
         y_val : array-like of shape (n_val,), default=None
             Labels of ``X_val``, all among the labels of ``y``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the rows of ``X``. Training draws rows in
+            proportion to their weights (within each class, and ART's prior
+            is each class's share of the weight; without ART each epoch is a
+            weighted draw with replacement), and the validation fold's class
+            scores and loss are weighted. A weight of 0 acts as removing the
+            row, an integer weight (statistically) as repeating it, and equal
+            weights give the same model as none. ``X_val`` is scored
+            unweighted.
 
         Returns
         -------
         self : ARTClassifier
             The fitted classifier.
         """
-        return self._fit(X, y, X_val=X_val, y_val=y_val)
+        return self._fit(X, y, X_val=X_val, y_val=y_val, sample_weight=sample_weight)

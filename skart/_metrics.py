@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 
-def class_counts(y_true, y_pred, n_classes):
+def class_counts(y_true, y_pred, n_classes, sample_weight=None):
     """Count true positives, predictions and true rows per class.
 
     Parameters
@@ -19,9 +19,13 @@ def class_counts(y_true, y_pred, n_classes):
         Counts on the device of the inputs. This is ``O(n + K)``: no K x K
         confusion matrix is built.
     """
-    tp = torch.bincount(y_true[y_true == y_pred], minlength=n_classes)
-    n_pred = torch.bincount(y_pred, minlength=n_classes)
-    n_true = torch.bincount(y_true, minlength=n_classes)
+    w = sample_weight
+    hit = y_true == y_pred
+    tp = torch.bincount(
+        y_true[hit], weights=None if w is None else w[hit], minlength=n_classes
+    )
+    n_pred = torch.bincount(y_pred, weights=w, minlength=n_classes)
+    n_true = torch.bincount(y_true, weights=w, minlength=n_classes)
     return tp, n_pred, n_true
 
 
@@ -62,7 +66,7 @@ def scores_from_counts(tp, n_pred, n_true, metric="f1"):
     return scores
 
 
-def class_scores(y_true, y_pred, n_classes, metric="f1"):
+def class_scores(y_true, y_pred, n_classes, metric="f1", sample_weight=None):
     """Per-class control metric of predictions.
 
     Parameters
@@ -91,9 +95,11 @@ def class_scores(y_true, y_pred, n_classes, metric="f1"):
     """
     if callable(metric):
         y_true_np = y_true.cpu().numpy()
+        kwargs = {"labels": np.arange(n_classes)}
+        if sample_weight is not None:
+            kwargs["sample_weight"] = sample_weight.cpu().numpy()
         scores = np.asarray(
-            metric(y_true_np, y_pred.cpu().numpy(), labels=np.arange(n_classes)),
-            dtype=np.float64,
+            metric(y_true_np, y_pred.cpu().numpy(), **kwargs), dtype=np.float64
         )
         if scores.shape != (n_classes,):
             raise ValueError(
@@ -101,7 +107,8 @@ def class_scores(y_true, y_pred, n_classes, metric="f1"):
                 f"one score per class, shape ({n_classes},). For scikit-learn "
                 "metrics pass average=None."
             )
-        scores[np.bincount(y_true_np, minlength=n_classes) == 0] = np.nan
+        weights = None if sample_weight is None else kwargs["sample_weight"]
+        scores[np.bincount(y_true_np, weights, minlength=n_classes) == 0] = np.nan
         return scores
-    counts = class_counts(y_true, y_pred, n_classes)
+    counts = class_counts(y_true, y_pred, n_classes, sample_weight)
     return scores_from_counts(*(c.cpu().numpy() for c in counts), metric=metric)

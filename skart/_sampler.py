@@ -8,12 +8,12 @@ from torch.utils.data import Sampler
 
 
 class ClassDistributionSampler(Sampler):
-    """Draw row indices by class distribution, then uniformly within each class.
+    """Draw row indices by class distribution, then by weight within each class.
 
     Each pass (epoch) draws ``num_samples`` indices with replacement: how many
     rows each class gets is drawn from a multinomial with probabilities ``p``,
-    the rows of a class are drawn uniformly among its rows, and the result is
-    shuffled. The distribution is read when a pass starts, so assigning a new
+    the rows of a class are drawn among its rows, uniformly or in proportion
+    to ``sample_weight``, and the result is shuffled. The distribution is read when a pass starts, so assigning a new
     one with :meth:`set_distribution` takes effect from the next epoch, even
     though skorch builds its data loader only once per ``fit``.
 
@@ -28,13 +28,19 @@ class ClassDistributionSampler(Sampler):
         Class index of each row, integers in ``[0, n_classes)``.
     p : array-like of shape (n_classes,), default=None
         Initial class distribution. ``None`` means the empirical prior of ``y``
-        (the same class mix as plain shuffling, but drawn with replacement).
+        (the same class mix as plain shuffling, but drawn with replacement),
+        weighted by ``sample_weight`` if given.
     num_samples : int, default=None
         Indices per pass. ``None`` means ``len(y)``.
     n_classes : int, default=None
         Number of classes; ``None`` means ``max(y) + 1``.
     random_state : int, RandomState instance or None, default=None
         Seed of the draws.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative row weights: a row is drawn within its class with
+        probability proportional to its weight (a row of weight 0 never), and
+        the prior is the share of each class in the total weight. ``None``
+        draws uniformly within each class.
 
     Attributes
     ----------
@@ -42,6 +48,8 @@ class ClassDistributionSampler(Sampler):
         The class distribution in force.
     class_counts : ndarray of shape (n_classes,)
         Rows per class in ``y``.
+    class_weights : ndarray of shape (n_classes,)
+        Total weight per class (``class_counts`` without ``sample_weight``).
 
     Examples
     --------
@@ -55,7 +63,14 @@ class ClassDistributionSampler(Sampler):
     """
 
     def __init__(
-        self, y, p=None, *, num_samples=None, n_classes=None, random_state=None
+        self,
+        y,
+        p=None,
+        *,
+        num_samples=None,
+        n_classes=None,
+        random_state=None,
+        sample_weight=None,
     ):
         y = np.asarray(y)
         if y.ndim != 1 or y.size == 0 or not np.issubdtype(y.dtype, np.integer):
@@ -79,7 +94,22 @@ class ClassDistributionSampler(Sampler):
         self._order = np.argsort(y, kind="stable")
         self._starts = np.concatenate(([0], np.cumsum(self.class_counts)[:-1]))
         self._rng = check_random_state(random_state)
-        self.set_distribution(self.class_counts / len(y) if p is None else p)
+        self._cumulative = None  # cumulative weights in class order, if weighted
+        self.class_weights = self.class_counts.astype(np.float64)
+        if sample_weight is not None:
+            w = np.asarray(sample_weight, dtype=np.float64)
+            if w.shape != y.shape or not np.all(np.isfinite(w)) or np.any(w < 0):
+                raise ValueError(
+                    "sample_weight must be finite, non-negative and of the shape "
+                    f"of y {y.shape}; got shape {w.shape}."
+                )
+            self.class_weights = np.bincount(y, weights=w, minlength=n_classes)
+            if self.class_weights.sum() <= 0:
+                raise ValueError("sample_weight must not be all zero.")
+            self._cumulative = np.cumsum(w[self._order])
+        self.set_distribution(
+            self.class_weights / self.class_weights.sum() if p is None else p
+        )
 
     @property
     def n_classes(self):
@@ -101,11 +131,11 @@ class ClassDistributionSampler(Sampler):
             raise ValueError(
                 f"p must be finite, non-negative and not all zero; got {p}."
             )
-        empty = (p > 0) & (self.class_counts == 0)
+        empty = (p > 0) & (self.class_weights <= 0)
         if empty.any():
             raise ValueError(
                 f"p gives probability to classes {np.flatnonzero(empty).tolist()} "
-                "which have no rows to draw from."
+                "which have no rows (or only rows of weight 0) to draw from."
             )
         self.p = p / p.sum()
 
@@ -119,10 +149,18 @@ class ClassDistributionSampler(Sampler):
         rng = self._rng
         per_class = rng.multinomial(self.num_samples, self.p)  # (K,)
         cls = np.repeat(np.arange(self.n_classes), per_class)  # (n,)
-        pos = (rng.random_sample(self.num_samples) * self.class_counts[cls]).astype(
-            np.int64
-        )
-        indices = self._order[self._starts[cls] + pos]
+        u = rng.random_sample(self.num_samples)  # (n,) in [0, 1)
+        if self._cumulative is None:
+            pos = self._starts[cls] + (u * self.class_counts[cls]).astype(np.int64)
+        else:
+            # Inverse CDF of the class's weights: rows of weight 0 have an
+            # empty interval and are never hit.
+            before = np.concatenate(([0.0], self._cumulative))[self._starts]  # (K,)
+            target = before[cls] + u * self.class_weights[cls]
+            pos = np.searchsorted(self._cumulative, target, side="right")
+            last = self._starts + self.class_counts - 1  # rounding stays in class
+            pos = np.clip(pos, self._starts[cls], last[cls])
+        indices = self._order[pos]
         rng.shuffle(indices)
         return indices
 

@@ -1,8 +1,13 @@
 """Input checks and the validation split shared by every skart estimator."""
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import column_or_1d, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    column_or_1d,
+    validate_data,
+)
 
 # What X may be, in fit, for the validation set and at prediction.
 X_CHECKS = {
@@ -94,23 +99,62 @@ def stratified_split(y, fraction, rng):
     return np.sort(order[~is_valid]), np.sort(order[is_valid])
 
 
-def train_valid_folds(estimator, X, y_enc, X_val, y_val, fraction, rng, **checks):
+def take_rows(X, rows, dtype, chunk_rows=65536):
+    """``X[rows]`` as a C-contiguous array of ``dtype``, with no copy of ``X`` in
+    between: the rows are gathered and converted a chunk at a time.
+    """
+    out = np.empty((len(rows), *X.shape[1:]), dtype=dtype)
+    for start in range(0, len(rows), chunk_rows):
+        stop = start + chunk_rows
+        out[start:stop] = X[rows[start:stop]]  # converts on assignment
+    return out
+
+
+def train_valid_folds(
+    estimator,
+    X,
+    y_enc,
+    X_val,
+    y_val,
+    fraction,
+    rng,
+    *,
+    sample_weight=None,
+    dtype=None,
+    **checks,
+):
     """The training and validation folds of a ``fit``.
 
     With ``X_val``/``y_val`` None, ``fraction`` of each class of ``X`` is held
     out (:func:`stratified_split`); otherwise the given validation set is
     checked against the fitted ``classes_`` and feature count.
 
+    With ``dtype`` (say float32) and dense ``X``, the folds are made in one
+    converted copy of ``X``, training rows first, and returned as views of
+    it: the data are copied once, not once per fold and again per dtype.
+
     Returns
     -------
     X_tr, y_tr, X_va, y_va
         Features and encoded labels of the two folds.
+    w_tr, w_va
+        Only when ``sample_weight`` is given: the weights of the two folds
+        (``w_va`` is None for a validation set of the user's, which is
+        scored unweighted).
     """
     if (X_val is None) != (y_val is None):
         raise ValueError("Pass both X_val and y_val, or neither.")
     if X_val is None:
         train_idx, valid_idx = stratified_split(y_enc, fraction, rng)
-        return X[train_idx], y_enc[train_idx], X[valid_idx], y_enc[valid_idx]
+        if dtype is None or sp.issparse(X):
+            X_tr, X_va = X[train_idx], X[valid_idx]
+        else:
+            X_both = take_rows(X, np.concatenate([train_idx, valid_idx]), dtype)
+            X_tr, X_va = X_both[: len(train_idx)], X_both[len(train_idx) :]
+        folds = X_tr, y_enc[train_idx], X_va, y_enc[valid_idx]
+        if sample_weight is None:
+            return folds
+        return *folds, sample_weight[train_idx], sample_weight[valid_idx]
     X_va = check_X(estimator, X_val, **checks)
     y_val = column_or_1d(y_val)
     unseen = np.setdiff1d(y_val, estimator.classes_)
@@ -124,7 +168,28 @@ def train_valid_folds(estimator, X, y_enc, X_val, y_val, fraction, rng, **checks
             f"X_val has {X_va.shape[0]} rows but y_val has {len(y_val)} labels."
         )
     y_va = np.searchsorted(estimator.classes_, y_val).astype(np.int64)
-    return X, y_enc, X_va, y_va
+    if dtype is not None and not sp.issparse(X):
+        X = np.ascontiguousarray(X, dtype=dtype)
+        X_va = np.ascontiguousarray(X_va, dtype=dtype)
+    if sample_weight is None:
+        return X, y_enc, X_va, y_va
+    return X, y_enc, X_va, y_va, sample_weight, None
+
+
+def check_weights(sample_weight, X):
+    """Validate ``sample_weight``: None when absent or all equal.
+
+    Equal weights change nothing, so they take the unweighted path and give
+    bitwise the model that no weights give.
+    """
+    if sample_weight is None:
+        return None
+    sample_weight = _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )
+    if np.all(sample_weight == sample_weight[0]):
+        return None
+    return sample_weight
 
 
 def draw_seed(rng):

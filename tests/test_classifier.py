@@ -16,6 +16,7 @@ from sklearn.metrics import f1_score, fbeta_score
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
+from skorch.callbacks import Callback
 from torch import nn
 
 from skart import ARTClassifier
@@ -497,3 +498,126 @@ def test_warm_start_refuses_other_data(imbalanced):
         clf.fit(X, np.minimum(y, 1))
     assert clf.n_features_in_ == 8 and len(clf.classes_) == 3  # still usable
     assert clf.predict(X[:2]).shape == (2,)
+
+
+def test_predict_shows_progress_at_verbose_2(fitted, imbalanced, capsys):
+    X, _ = imbalanced
+    quiet = fitted.predict_proba(X)
+    assert capsys.readouterr().err == ""
+    loud = clone(fitted).set_params(verbose=2)
+    loud.net_, loud.classes_, loud.n_features_in_ = (
+        fitted.net_,
+        fitted.classes_,
+        fitted.n_features_in_,
+    )
+    np.testing.assert_array_equal(loud.predict_proba(X), quiet)
+    assert "ARTClassifier.predict_proba" in capsys.readouterr().err
+
+
+# -- early stopping on the metric ---------------------------------------------------
+
+
+class _FakeNet:
+    def __init__(self):
+        from skorch.history import History
+
+        self.history = History()
+        self.module_ = nn.Linear(2, 2)
+        self.verbose = 0
+
+
+def _run_stopping(rule, losses, scores):
+    net = _FakeNet()
+    rule.on_train_begin(net)
+    for epoch, (loss, score) in enumerate(zip(losses, scores), start=1):
+        net.history.new_epoch()
+        net.history.record("epoch", epoch)
+        net.history.record("valid_loss", loss)
+        net.history.record("valid_f1", score)
+        try:
+            rule.on_epoch_end(net)
+        except KeyboardInterrupt:
+            return epoch, rule.best_epoch_
+    return None, rule.best_epoch_
+
+
+def test_loss_or_metric_stopping_waits_out_the_plateau():
+    from skorch.callbacks import EarlyStopping
+
+    from skart._base import LossOrMetricStopping
+
+    # A majority-class plateau: the macro metric is flat for 6 epochs while
+    # the loss falls, then the metric rises, peaks at epoch 9 and both stall.
+    losses = [1.0, 0.8, 0.7, 0.6, 0.55, 0.5, 0.45, 0.4, 0.38] + [0.38] * 6
+    scores = [0.4] * 6 + [0.5, 0.6, 0.7] + [0.65] * 6
+    kwargs = {"monitor": "valid_f1", "lower_is_better": False, "patience": 3}
+    stop, best = _run_stopping(EarlyStopping(load_best=True, **kwargs), losses, scores)
+    assert (stop, best) == (4, 1)  # the metric alone stops on the plateau
+    rule = LossOrMetricStopping(load_best=True, **kwargs)
+    stop, best = _run_stopping(rule, losses, scores)
+    assert (stop, best) == (12, 9)
+    assert rule.best_model_weights_ is not None
+
+
+@pytest.mark.parametrize("monitor", ["metric", "loss_or_metric"])
+def test_monitor_restores_the_best_metric_epoch(imbalanced, monitor):
+    clf = ARTClassifier(max_epochs=25, patience=3, monitor=monitor, random_state=0)
+    clf.fit(*imbalanced)
+    stopping = dict(clf.net_.callbacks_)["early_stopping"]
+    f1 = np.array(clf.history_[:, "valid_f1"])
+    assert stopping.monitor == "valid_f1"
+    assert f1[stopping.best_epoch_ - 1] == f1.max()
+
+
+# -- host syncs -------------------------------------------------------------------
+
+
+class _ReadsBatchLoss(Callback):
+    """A callback that reads each batch's loss, as a progress bar does."""
+
+    def on_batch_end(self, net, **kwargs):
+        self.last_ = dict(net.history[-1, "batches", -1])
+
+
+def _history_without_durations(clf):
+    rows = clf.history_.to_list()
+    for row in rows:
+        row.pop("dur")
+    return rows
+
+
+def test_losses_read_once_per_epoch_give_the_same_history(imbalanced):
+    X, y = imbalanced
+    lean = ARTClassifier(**FAST).fit(X, y)
+    eager = ARTClassifier(callbacks=[_ReadsBatchLoss()], **FAST).fit(X, y)
+    assert lean.net_._deferred_losses and not eager.net_._deferred_losses
+    (reader,) = [cb for _, cb in eager.net_.callbacks_ if hasattr(cb, "last_")]
+    assert "valid_loss" in reader.last_  # recorded before the hook, per batch
+    assert _history_without_durations(lean) == _history_without_durations(eager)
+    np.testing.assert_array_equal(lean.predict_proba(X), eager.predict_proba(X))
+
+
+@pytest.mark.cuda
+def test_no_per_batch_host_sync_on_cuda(imbalanced):
+    if not torch.cuda.is_available():
+        pytest.skip("CUDA is not available")
+    import warnings
+
+    X, y = imbalanced
+
+    def syncs(batch_size):
+        clf = ARTClassifier(
+            max_epochs=3, patience=None, batch_size=batch_size, device="cuda"
+        )
+        torch.cuda.set_sync_debug_mode("warn")
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                clf.fit(X, y)
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+        return sum("synchroniz" in str(w.message) for w in caught)
+
+    # Eight times the batches per epoch, the same number of syncs: they
+    # happen per epoch (history, ART's refresh), not per batch.
+    assert syncs(16) == syncs(128)

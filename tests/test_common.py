@@ -5,20 +5,38 @@ from imblearn.utils.estimator_checks import (
 )
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skart import ARTClassifier, AutoSMOTEClassifier
+from skart import ARTClassifier, AutoSMOTEClassifier, EGAClassifier
 from skart.over_sampling import AutoSMOTE
+
+# scikit-learn asks a weighted fit to equal, to 1e-7, a fit on repeated rows.
+# A network trained on random minibatches of a random validation split can
+# only be equivalent in distribution; scikit-learn waives the check for its
+# own stochastic estimators (SGDClassifier, Perceptron, ...) for this reason
+# and plans a statistical test instead (scikit-learn#16298). skart runs that
+# statistical test: tests/test_sample_weight.py.
+SAMPLE_WEIGHT_EQUIVALENCE = (
+    "a weighted fit equals a fit on repeated rows in distribution, not to 1e-7: "
+    "see tests/test_sample_weight.py"
+)
+
+
+def _expected_failed_checks(estimator):
+    return {
+        "check_sample_weight_equivalence_on_dense_data": SAMPLE_WEIGHT_EQUIVALENCE,
+        "check_sample_weight_equivalence_on_sparse_data": SAMPLE_WEIGHT_EQUIVALENCE,
+    }
 
 
 @parametrize_with_checks(
     [
         ARTClassifier(max_epochs=20, lr=1e-2, random_state=0),
         ARTClassifier(max_epochs=20, lr=1e-2, art=False, random_state=0),
+        EGAClassifier(pretrain_epochs=20, max_epochs=3, lr=1e-2, random_state=0),
         AutoSMOTEClassifier(
             max_epochs=12, lr=1e-2, k_max=2, objective="joint", random_state=0
         ),
     ],
-    # None expected: the estimator passes every check.
-    expected_failed_checks=lambda est: {},
+    expected_failed_checks=_expected_failed_checks,
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

@@ -1,0 +1,668 @@
+"""EGAClassifier: minority points learned by explicit gradients (arXiv:2202.10550).
+
+Phase 1 trains the network on the training fold. The synthetic set then
+starts as copies of the rows of every class smaller than the largest. Phase 2
+runs, for every minibatch, one look-ahead step of the network on the real
+and synthetic rows, scores the adapted network on a validation batch, moves
+the synthetic points down the gradient of that validation loss (a
+hypergradient through the gradient step) and takes the look-ahead step for
+real. The shared machinery is :mod:`skart._base`; this module holds the meta
+step, its net and the estimator's parameters.
+"""
+
+import copy
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import _fit_context
+from sklearn.metrics import average_precision_score
+from sklearn.utils._param_validation import Interval
+from skorch.callbacks import Callback
+from skorch.dataset import unpack_data
+from torch.func import functional_call
+
+from ._base import BaseNetClassifier, Net
+from ._data import ArrayDataset
+
+
+def lookahead_params(module, grads, eta1):
+    """The parameters of one SGD step, ``theta - eta1 * g``, as a name -> tensor dict.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The network; its parameters that require a gradient are stepped.
+    grads : sequence of torch.Tensor
+        One gradient per such parameter, in ``named_parameters`` order. When
+        they carry a graph (``create_graph=True``) so does the result.
+    eta1 : float
+        Step size.
+
+    Returns
+    -------
+    params : dict of str to torch.Tensor
+        For :func:`torch.func.functional_call`. ``torch.add(p, g,
+        alpha=-eta1)`` is the same operation as the in-place update
+        ``p.add_(g, alpha=-eta1)`` that :class:`torch.optim.SGD` takes, so
+        the look-ahead is bitwise the step that is then taken.
+    """
+    named = [(n, p) for n, p in module.named_parameters() if p.requires_grad]
+    return {n: torch.add(p, g, alpha=-eta1) for (n, p), g in zip(named, grads)}
+
+
+def meta_gradients(module, criterion, Z, y_z, X, y, X_val, y_val, eta1):
+    """Compute one EGA meta step without updating anything.
+
+    The step returns the inner gradient ``g`` of the network and the
+    hypergradient ``dL_out / dZ`` of the synthetic points. It works with
+    any module and any criterion (a regression loss too, as in the sine
+    example of the gallery).
+
+    The inner loss is ``criterion`` on the rows ``[Z; X]`` (the mean over
+    their union, as in the paper), from one forward pass of ``module`` in
+    its current mode: in training mode dropout draws one mask and batch
+    normalisation updates its running statistics once, as in a plain step.
+    The outer loss is ``criterion`` on the validation rows through the
+    look-ahead parameters ``theta - eta1 * g``, evaluated with the module in
+    evaluation mode: no dropout, batch normalisation from its running
+    statistics, and no buffer updated, so the validation rows never change
+    the network's state.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The network, returning logits.
+    criterion : callable
+        Loss on ``(logits, target)``, a mean over rows.
+    Z : torch.Tensor of shape (n_z, ...)
+        Synthetic points of this step.
+    y_z : torch.Tensor of shape (n_z,)
+        Their (fixed) labels.
+    X : torch.Tensor of shape (n, ...)
+        Real training rows of this step.
+    y : torch.Tensor of shape (n,)
+        Their labels.
+    X_val : torch.Tensor of shape (n_val, ...)
+        Validation rows of this step.
+    y_val : torch.Tensor of shape (n_val,)
+        Their labels.
+    eta1 : float
+        Step size of the look-ahead.
+
+    Returns
+    -------
+    loss : torch.Tensor
+        The inner loss (detached scalar).
+    logits : torch.Tensor of shape (n_z + n, n_classes)
+        Inner logits, synthetic rows first (detached).
+    grads : list of torch.Tensor
+        ``g``, the inner gradient of every parameter that requires one
+        (detached), in ``named_parameters`` order.
+    grad_Z : torch.Tensor of shape (n_z, ...)
+        ``dL_out / dZ``, the hypergradient of the outer loss.
+    loss_val : torch.Tensor
+        The outer loss of the look-ahead network (detached scalar).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skart import meta_gradients
+    >>> net = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
+    >>> Z, X, Xv = torch.randn(3, 2), torch.randn(5, 2), torch.randn(4, 2)
+    >>> y_z, y, y_v = torch.ones(3, dtype=torch.long), torch.zeros(5, dtype=torch.long), torch.tensor([0, 1, 0, 1])
+    >>> out = meta_gradients(net, torch.nn.functional.cross_entropy, Z, y_z, X, y, Xv, y_v, 0.1)
+    >>> out[3].shape
+    torch.Size([3, 2])
+    """
+    params = [p for p in module.parameters() if p.requires_grad]
+    Z = Z.detach().requires_grad_(True)
+    logits = module(torch.cat([Z, X]))  # (n_z + n, K)
+    loss = criterion(logits, torch.cat([y_z, y]))
+    grads = torch.autograd.grad(loss, params, create_graph=True)
+    theta = lookahead_params(module, grads, eta1)
+    training = module.training
+    module.train(False)
+    try:
+        loss_val = criterion(functional_call(module, theta, (X_val,)), y_val)
+    finally:
+        module.train(training)
+    (grad_Z,) = torch.autograd.grad(loss_val, Z)
+    return (
+        loss.detach(),
+        logits.detach(),
+        [g.detach() for g in grads],
+        grad_Z,
+        loss_val.detach(),
+    )
+
+
+class IndexStream:
+    """Batches of row indices from a stream of random permutations of ``n`` rows.
+
+    Each batch takes the next ``batch_size`` entries of the stream; a new
+    permutation is appended when the stream runs short, so every row is seen
+    once per ``n`` drawn indices.
+    """
+
+    def __init__(self, n, batch_size, seed, device):
+        self.n = n
+        self.batch_size = batch_size
+        self.generator = torch.Generator().manual_seed(seed)
+        self.device = device
+        self._buffer = torch.empty(0, dtype=torch.int64)
+
+    def next(self):
+        while len(self._buffer) < self.batch_size:
+            perm = torch.randperm(self.n, generator=self.generator)
+            self._buffer = torch.cat([self._buffer, perm])
+        idx, self._buffer = (
+            self._buffer[: self.batch_size],
+            self._buffer[self.batch_size :],
+        )
+        return idx.to(self.device)
+
+
+class MetaState:
+    """What phase 2 of a fit holds: the synthetic points and the batch streams."""
+
+    def __init__(self, Z, y_z, valid, *, eta1, eta2, synthetic_stream, valid_stream):
+        self.Z = Z
+        self.Z_init = Z.clone()
+        self.y_z = y_z
+        self.valid = valid
+        self.eta1 = eta1
+        self.eta2 = eta2
+        self.synthetic_stream = synthetic_stream
+        self.valid_stream = valid_stream
+
+    def distance(self):
+        """Mean Euclidean distance of the points from their starting copies."""
+        if len(self.Z) == 0:
+            return 0.0
+        return float((self.Z - self.Z_init).flatten(1).norm(dim=1).mean())
+
+
+class EGANet(Net):
+    """skart's net whose training step is EGA's meta step while ``meta`` is set."""
+
+    meta = None
+
+    def train_step(self, batch, **fit_params):
+        meta = self.meta
+        if meta is None:
+            return super().train_step(batch, **fit_params)
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        module = self.module_
+        params = [p for p in module.parameters() if p.requires_grad]
+        if len(meta.Z) == 0:
+            # Nothing to learn: the step is plain SGD with eta1 on the real rows.
+            logits = module(Xi)
+            loss = self.criterion_(logits, yi)
+            grads = torch.autograd.grad(loss, params)
+            with torch.no_grad():
+                for p, g in zip(params, grads):
+                    p.add_(g, alpha=-meta.eta1)
+            return {"loss": loss.detach(), "y_pred": logits.detach()}
+        zi = meta.synthetic_stream.next()
+        X_val, y_val = meta.valid.take(meta.valid_stream.next())
+        loss, logits, grads, grad_Z, _ = meta_gradients(
+            module,
+            self.criterion_,
+            meta.Z.index_select(0, zi),
+            meta.y_z.index_select(0, zi),
+            Xi,
+            yi,
+            X_val,
+            y_val,
+            meta.eta1,
+        )
+        with torch.no_grad():
+            # The step the look-ahead took, with the same g (Z before its update).
+            for p, g in zip(params, grads):
+                p.add_(g, alpha=-meta.eta1)
+            if meta.eta2:
+                # A point drawn twice in one batch gets both of its gradients.
+                meta.Z.index_put_((zi,), grad_Z.mul_(-meta.eta2), accumulate=True)
+        return {"loss": loss, "y_pred": logits[len(zi) :]}
+
+
+def validation_ap(y_true, proba, positive):
+    """Average precision of ``positive`` (binary) or macro one-vs-rest (``None``)."""
+    if positive is not None:
+        hits = y_true == positive
+        if not hits.any():
+            return float("nan")
+        return float(average_precision_score(hits, proba[:, positive]))
+    scores = [
+        average_precision_score(y_true == k, proba[:, k]) for k in np.unique(y_true)
+    ]
+    return float(np.mean(scores))
+
+
+class EGAMonitor(Callback):
+    """Record each epoch's phase, validation AP and distance travelled; keep the best epoch.
+
+    Within a phase, the epoch with the highest validation average precision
+    is kept (its weights, and in phase 2 its synthetic points).
+    """
+
+    def __init__(self, positive=None):
+        self.positive = positive
+
+    def initialize(self):
+        self.y_true_, self.proba_ = [], []
+        self.reset()
+        return self
+
+    def reset(self):
+        self.best_ap_ = -np.inf
+        self.best_epoch_ = None
+        self.best_state_ = None
+        self.best_Z_ = None
+
+    def on_train_begin(self, net, **kwargs):
+        self.reset()
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.y_true_, self.proba_ = [], []
+
+    def on_batch_end(self, net, batch, training, y_pred=None, **kwargs):
+        if training or y_pred is None:
+            return
+        yi = unpack_data(batch)[1]
+        self.proba_.append(torch.softmax(y_pred.detach().float(), dim=1).cpu())
+        self.y_true_.append(torch.as_tensor(yi).cpu())
+
+    def on_epoch_end(self, net, **kwargs):
+        history = net.history
+        meta = getattr(net, "meta", None)
+        history.record("phase", 1 if meta is None else 2)
+        ap = float("nan")
+        if self.y_true_:
+            ap = validation_ap(
+                torch.cat(self.y_true_).numpy(),
+                torch.cat(self.proba_).numpy(),
+                self.positive,
+            )
+        history.record("valid_ap", ap)
+        if meta is not None:
+            history.record("synthetic_distance", meta.distance())
+        if self.best_epoch_ is None or ap > self.best_ap_:
+            self.best_ap_ = ap
+            self.best_epoch_ = len(history)
+            self.best_state_ = copy.deepcopy(net.module_.state_dict())
+            self.best_Z_ = None if meta is None else meta.Z.clone()
+
+
+class EGAClassifier(BaseNetClassifier):
+    """Neural network classifier with minority points learned by explicit gradients (EGA).
+
+    EGA [1]_ augments the classes smaller than the largest with synthetic
+    points and learns where to put them. Phase 1 trains the network on the
+    training fold. The synthetic set then starts as one copy of the rows of
+    every class smaller than the largest (optionally only those the phase-1
+    network scores at most ``confidence``). Phase 2, for every minibatch
+    ``X`` of real rows, ``Z`` of synthetic points and ``X_val`` of
+    validation rows:
+
+    1. ``g = grad_theta L(C_theta([Z; X]))``, the inner loss over the union;
+    2. ``theta' = theta - eta1 * g``, a look-ahead step, functional in the
+       parameters (:func:`torch.func.functional_call`, any module);
+    3. ``Z <- Z - eta2 * dL(C_theta'(X_val)) / dZ``, a hypergradient step of
+       the points on the validation loss of the adapted network;
+    4. ``theta <- theta'``, the step with the same ``g``.
+
+    The gradient uses the validation *loss*; average precision on the
+    validation fold only selects the epoch whose weights are kept, in each
+    phase. With ``eta2=0`` the points never move and phase 2 is plain SGD on
+    the data plus one copy of the minority.
+
+    The paper is binary; here every class smaller than the largest gets its
+    own points with fixed labels, which is an extension beyond it. Dense
+    inputs only: the points move in feature space.
+
+    Parameters
+    ----------
+    module : torch.nn.Module class or instance, default=None
+        The network; it must return logits of shape ``(n, n_classes)``.
+        ``None`` means :class:`MLP` with the paper's ``hidden_units=(128,
+        16)`` and ``dropout=0`` (both can be routed as ``module__*``).
+    eta1 : float > 0, default=1e-2
+        Step size of the network in phase 2 (the look-ahead and the step
+        taken). Phase 2 always steps by plain SGD with ``eta1``.
+    eta2 : float >= 0, default=10.0
+        Step size of the synthetic points (feature units: scale the features,
+        e.g. to [0, 1] as in the paper). ``0`` keeps them fixed.
+    confidence : float in [0, 1], default=1.0
+        Only the rows whose phase-1 probability of their own class is at most
+        ``confidence`` seed points (the paper's ``c``; ``1`` takes all rows).
+    synthetic_ratio : float > 0, default=1.0
+        Synthetic points per seeding row: ``1`` is one copy of each (the
+        paper), ``2`` two copies, ``0.5`` a random half.
+    batch_size_synthetic : int or None, default=None
+        Synthetic points per step. ``None`` draws them in proportion to the
+        real rows, so that one epoch sees each point once, as training on the
+        data plus the copies would.
+    batch_size_valid : int, default=256
+        Validation rows per step for the outer loss.
+    pretrain_epochs : int >= 1, default=100
+        Epochs of phase 1.
+    max_epochs : int >= 0, default=100
+        Epochs of phase 2; ``0`` stops after phase 1.
+    art : bool, default=False
+        Draw the real batches of both phases with ART's sampler
+        (:class:`ClassDistributionSampler`, updated from the validation fold).
+    c : float in [0, 1], default=0.5
+        ART's weight of the class prior (only with ``art=True``).
+    bf : int >= 1, default=1
+        ART's boost frequency in epochs.
+    metric : {"f1", "recall", "precision"} or callable, default="f1"
+        ART's per-class metric, recorded in the history in any case.
+    validation_fraction : float in (0, 1), default=0.25
+        Share of each class held out for the validation fold, which drives
+        the points' gradient and the epoch selection (the paper's 60/20 of
+        the 80 % given to ``fit``).
+    criterion : torch.nn.Module class or instance, default=None
+        Loss on ``(logits, target)`` for both phases, inner and outer; a mean
+        over rows. ``None`` means cross-entropy.
+    optimizer : torch.optim.Optimizer class, default=torch.optim.Adam
+        Optimiser of phase 1; Adam and AdamW get the paper's ``betas=(0.5,
+        0.999)`` unless ``optimizer__betas`` is set.
+    lr : float, default=1e-3
+        Learning rate of phase 1.
+    batch_size : int, default=128
+        Real rows per step.
+    patience : int or None, default=None
+        Early stopping patience on the validation loss, in each phase
+        (``None``: no early stopping). The weights kept are those of the
+        best validation AP either way.
+    lr_schedule : {"cosine"} or None, default=None
+        Cosine annealing of phase 1's learning rate over ``pretrain_epochs``.
+    device : str or torch.device, default="cpu"
+        Where the network and the points live.
+    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
+        Extra callbacks.
+    verbose : int, default=0
+        0 is silent, 1 prints an epoch table, 2 adds a progress bar.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the split, the batches, the points' sampling and torch.
+    **kwargs
+        Routed parameters: ``module__*``, ``criterion__*``, ``optimizer__*``,
+        ``iterator_train__*``, ``iterator_valid__*``, ``callbacks__*``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Column names, when ``X`` is a DataFrame with string column names.
+    net_ : skorch.NeuralNetClassifier
+        The fitted net, with the weights of ``best_epoch_``.
+    history_ : skorch.History
+        One row per epoch of both phases: ``phase``, ``train_loss`` (the
+        inner loss in phase 2), ``valid_loss``, ``valid_ap``, ART's
+        ``class_scores``, and in phase 2 ``synthetic_distance`` (the mean
+        distance of the points from their starting copies).
+    best_epoch_ : int
+        The epoch (1-based row of ``history_``) whose weights were kept.
+    synthetic_X_ : ndarray of shape (n_synthetic, ...)
+        The learned points, as they were at ``best_epoch_``.
+    synthetic_y_ : ndarray of shape (n_synthetic,)
+        Their labels (from ``classes_``).
+    synthetic_init_X_ : ndarray of shape (n_synthetic, ...)
+        Their starting copies.
+    class_counts_ : ndarray of shape (n_classes,)
+        Rows per class in the training fold.
+    sampling_distribution_ : ndarray of shape (n_classes,)
+        ART's class distribution at the end (the prior when ``art=False``).
+    n_iter_ : int
+        Epochs run, both phases.
+
+    See Also
+    --------
+    ARTClassifier : The same network trained with ART alone.
+
+    Notes
+    -----
+    During phase 2, ``net_.meta.Z`` holds the points being learned (a
+    tensor), so a skorch callback can follow their paths (see the two-moons
+    example of the gallery).
+
+    Each phase-2 step costs about four plain steps (2.8 to 4.8 times a
+    plain step of the default network, ``benchmarks/ega/bench_step.py``): a
+    forward and a backward with its graph kept, a forward of the look-ahead
+    and a double backward. The hypergradient of a point is diluted by the batch (the loss
+    is a mean over real and synthetic rows), so ``eta2`` depends on
+    ``batch_size`` and on the feature scale: with features in [0, 1] the
+    paper's ``eta2=10`` moves the points very little.
+
+    Unlike :class:`ARTClassifier`, there is no ``warm_start``: every ``fit``
+    runs both phases from a new network.
+
+    References
+    ----------
+    .. [1] Yasinnik, Salhov, Lindenbaum, Averbuch. Imbalanced Classification
+       via Explicit Gradient Learning From Augmented Data, arXiv:2202.10550.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from skart import EGAClassifier
+    >>> X, y = make_classification(n_samples=300, weights=[0.9], random_state=0)
+    >>> clf = EGAClassifier(pretrain_epochs=3, max_epochs=3, random_state=0).fit(X, y)
+    >>> clf.predict(X[:3]).shape
+    (3,)
+    >>> clf.synthetic_X_.shape == clf.synthetic_init_X_.shape
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseNetClassifier._parameter_constraints,
+        "eta1": [Interval(Real, 0, None, closed="neither")],
+        "eta2": [Interval(Real, 0, None, closed="left")],
+        "confidence": [Interval(Real, 0, 1, closed="both")],
+        "synthetic_ratio": [Interval(Real, 0, None, closed="neither")],
+        "batch_size_synthetic": [None, Interval(Integral, 1, None, closed="left")],
+        "batch_size_valid": [Interval(Integral, 1, None, closed="left")],
+        "pretrain_epochs": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 0, None, closed="left")],
+    }
+
+    _net_class = EGANet
+    _input_checks = {"accept_sparse": False}
+
+    def __init__(
+        self,
+        module=None,
+        *,
+        eta1=1e-2,
+        eta2=10.0,
+        confidence=1.0,
+        synthetic_ratio=1.0,
+        batch_size_synthetic=None,
+        batch_size_valid=256,
+        pretrain_epochs=100,
+        max_epochs=100,
+        art=False,
+        c=0.5,
+        bf=1,
+        metric="f1",
+        validation_fraction=0.25,
+        criterion=None,
+        optimizer=torch.optim.Adam,
+        lr=1e-3,
+        batch_size=128,
+        patience=None,
+        lr_schedule=None,
+        device="cpu",
+        callbacks=None,
+        verbose=0,
+        random_state=None,
+        **kwargs,
+    ):
+        self.module = module
+        self.eta1 = eta1
+        self.eta2 = eta2
+        self.confidence = confidence
+        self.synthetic_ratio = synthetic_ratio
+        self.batch_size_synthetic = batch_size_synthetic
+        self.batch_size_valid = batch_size_valid
+        self.pretrain_epochs = pretrain_epochs
+        self.max_epochs = max_epochs
+        self.art = art
+        self.c = c
+        self.bf = bf
+        self.metric = metric
+        self.validation_fraction = validation_fraction
+        self.criterion = criterion
+        self.optimizer = optimizer
+        self.lr = lr
+        self.batch_size = batch_size
+        self.patience = patience
+        self.lr_schedule = lr_schedule
+        self.device = device
+        self.callbacks = callbacks
+        self.verbose = verbose
+        self.random_state = random_state
+        vars(self).update(kwargs)
+
+    # -- hooks --------------------------------------------------------------
+
+    def _net_kwargs(self, data):
+        # The paper's network and optimiser, unless routed otherwise.
+        kwargs = {}
+        if self.module is None:
+            kwargs.update(module__hidden_units=(128, 16), module__dropout=0.0)
+        if self.optimizer in (torch.optim.Adam, torch.optim.AdamW):
+            kwargs["optimizer__betas"] = (0.5, 0.999)
+        return kwargs
+
+    def _method_callbacks(self, data):
+        counts = data.class_counts
+        # Binary: AP of the smaller class; multi-class: macro one-vs-rest AP.
+        positive = 0 if counts[0] < counts[-1] else len(counts) - 1
+        return [("ega", EGAMonitor(positive if len(counts) == 2 else None))]
+
+    def _seed_rows(self, data):
+        """Training rows that seed synthetic points, each class checked first."""
+        counts = data.class_counts
+        minority = np.flatnonzero(counts < counts.max())
+        for k in minority:
+            if round(self.synthetic_ratio * counts[k]) < 1:
+                raise ValueError(
+                    f"Class {self.classes_[k]!r} has {counts[k]} training rows, too "
+                    f"small to seed points with synthetic_ratio={self.synthetic_ratio}"
+                    f" (round({self.synthetic_ratio} * {counts[k]}) = 0). Raise "
+                    f"synthetic_ratio to at least {0.5 / counts[k]:.3g} or give the "
+                    "class more rows."
+                )
+        return minority
+
+    def _synthetic_init(self, data, minority):
+        """Starting points: copies of the seeding rows (after phase 1)."""
+        rows = [np.flatnonzero(data.y_train == k) for k in minority]
+        if self.confidence < 1 and minority.size:
+            cand = np.concatenate(rows)
+            proba = self.net_.predict_proba(
+                ArrayDataset(self._to_tensor(data.X_train[cand]))
+            )
+            own = proba[np.arange(len(cand)), data.y_train[cand]]
+            keep = set(cand[own <= self.confidence].tolist())
+            rows = [np.array([i for i in r if i in keep], dtype=np.int64) for r in rows]
+        chosen = []
+        for r in rows:
+            n = int(round(self.synthetic_ratio * len(r)))
+            if n <= len(r):
+                chosen.append(np.sort(data.rng.choice(r, n, replace=False)))
+            else:
+                chosen.append(np.resize(r, n))  # whole copies, cycling
+        idx = np.concatenate([np.zeros(0, dtype=np.int64), *chosen])
+        return idx
+
+    def _train(self, data):
+        minority = self._seed_rows(data)  # fail before any training
+        net = self.net_
+        if self.lr_schedule == "cosine":
+            # Phase 1's optimiser anneals over phase 1 (phase 2 steps by SGD).
+            net.set_params(callbacks__lr_scheduler__T_max=self.pretrain_epochs)
+        net.fit(data.train_ds, None, epochs=self.pretrain_epochs)
+        monitor = dict(net.callbacks_)["ega"]
+        net.module_.load_state_dict(monitor.best_state_)
+        best_epoch = monitor.best_epoch_
+        idx = self._synthetic_init(data, minority)
+        if idx.size == 0:
+            warnings.warn(
+                "EGAClassifier has no synthetic points to learn: "
+                + (
+                    "no class is smaller than the largest"
+                    if minority.size == 0
+                    else f"confidence={self.confidence} selects no row"
+                )
+                + "; phase 2 is plain SGD with eta1 on the real rows.",
+                UserWarning,
+                stacklevel=4,
+            )
+        device = torch.device(self.device)
+        Z = data.train_ds.X.index_select(0, torch.from_numpy(idx).to(device)).clone()
+        y_z = data.train_ds.y.index_select(0, torch.from_numpy(idx).to(device))
+        Z_best = Z.clone()
+        if self.max_epochs > 0:
+            n_train = len(data.y_train)
+            n_batches = -(-n_train // self.batch_size)
+            b_z = self.batch_size_synthetic or max(1, -(-len(idx) // n_batches))
+            n_valid = len(data.y_valid)
+            net.meta = MetaState(
+                Z,
+                y_z,
+                data.valid_ds,
+                eta1=self.eta1,
+                eta2=self.eta2,
+                synthetic_stream=IndexStream(
+                    max(len(idx), 1), min(b_z, max(len(idx), 1)), data.seed, device
+                ),
+                valid_stream=IndexStream(
+                    n_valid, min(self.batch_size_valid, n_valid), data.seed + 1, device
+                ),
+            )
+            try:
+                net.partial_fit(data.train_ds, None, epochs=self.max_epochs)
+            finally:
+                net.meta = None
+            net.module_.load_state_dict(monitor.best_state_)
+            best_epoch = monitor.best_epoch_
+            Z_best = monitor.best_Z_
+        monitor.reset()  # no weights or points in the pickle
+        self.best_epoch_ = best_epoch
+        self.synthetic_X_ = Z_best.cpu().numpy()
+        self.synthetic_init_X_ = np.asarray(data.X_train[idx], dtype=np.float32)
+        self.synthetic_y_ = self.classes_[data.y_train[idx]]
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, *, X_val=None, y_val=None):
+        """Train the network in two phases and learn the synthetic points.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Training data: a dense 2-d array or DataFrame, or an n-d array for
+            a custom module. Sparse matrices are refused.
+        y : array-like of shape (n_samples,)
+            Class labels of any type ``LabelEncoder`` accepts.
+        X_val : array-like of shape (n_val, ...), default=None
+            A validation set of your own for the points' gradient and the
+            epoch selection. ``None`` holds out ``validation_fraction`` of
+            each class of ``X``.
+        y_val : array-like of shape (n_val,), default=None
+            Labels of ``X_val``, all among the labels of ``y``.
+
+        Returns
+        -------
+        self : EGAClassifier
+            The fitted classifier.
+        """
+        return self._fit(X, y, X_val=X_val, y_val=y_val)

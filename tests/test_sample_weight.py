@@ -1,0 +1,177 @@
+"""Sample weights: equal weights change nothing, zero weights remove rows, integer
+weights repeat them (in distribution), and weights reach AdaBoost and metadata
+routing."""
+
+import numpy as np
+import pytest
+import sklearn
+import torch
+from scipy import stats
+from sklearn.datasets import make_classification
+from sklearn.ensemble import AdaBoostClassifier
+from sklearn.model_selection import cross_validate
+
+from skart import ARTClassifier, ClassDistributionSampler
+from skart._metrics import class_scores
+from skart._validation import stratified_split
+
+FAST = {"max_epochs": 8, "lr": 1e-2, "random_state": 0}
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_classification(
+        n_samples=500,
+        n_features=6,
+        n_informative=4,
+        n_classes=3,
+        weights=[0.7, 0.2, 0.1],
+        random_state=0,
+    )
+    return X, y
+
+
+@pytest.mark.parametrize("art", [True, False])
+def test_equal_weights_give_bitwise_the_unweighted_model(data, art):
+    X, y = data
+    plain = ARTClassifier(art=art, **FAST).fit(X, y)
+    weighted = ARTClassifier(art=art, **FAST).fit(X, y, sample_weight=np.full(500, 2.5))
+    np.testing.assert_array_equal(plain.predict_proba(X), weighted.predict_proba(X))
+    assert plain.history_[:, "valid_loss"] == weighted.history_[:, "valid_loss"]
+
+
+def test_sampler_draws_rows_in_proportion_to_weight():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, size=40)
+    w = rng.integers(0, 4, size=40).astype(float)
+    w[y == 2] = 0.0  # a class with only weight-0 rows
+    sampler = ClassDistributionSampler(y, sample_weight=w, random_state=0)
+    np.testing.assert_allclose(sampler.p, np.bincount(y, w, 3) / w.sum())
+    assert sampler.p[2] == 0.0
+    counts = np.zeros(40)
+    for _ in range(500):
+        counts += np.bincount(sampler.sample_indices(), minlength=40)
+    assert counts[w == 0].sum() == 0  # weight 0: never drawn
+    # Integer weights draw like repeated rows: chi-square against w / sum(w).
+    expected = counts.sum() * w[w > 0] / w.sum()
+    assert stats.chisquare(counts[w > 0], expected).pvalue > 1e-3
+    with pytest.raises(ValueError, match="only rows of weight 0"):
+        sampler.set_distribution([0.2, 0.4, 0.4])
+
+
+def test_sampler_integer_weights_match_repeated_rows():
+    # The same pass drawn from the weighted rows and from the repeated rows
+    # (mapped back to the row each copy came from) follows one distribution.
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, size=12)
+    w = rng.integers(1, 4, size=12)
+    weighted = ClassDistributionSampler(y, sample_weight=w, random_state=0)
+    origin = np.repeat(np.arange(12), w)
+    repeated = ClassDistributionSampler(y[origin], random_state=1)
+    # Each draw is independent, from row i with probability w_i / sum(w).
+    a = sum(np.bincount(weighted.sample_indices(), minlength=12) for _ in range(300))
+    b = sum(
+        np.bincount(origin[repeated.sample_indices()], minlength=12) for _ in range(150)
+    )
+    table = np.vstack([a, b])
+    assert stats.chi2_contingency(table).pvalue > 1e-3
+
+
+def test_weighted_class_scores_equal_repeated_rows():
+    rng = np.random.default_rng(2)
+    y_true = torch.from_numpy(rng.integers(0, 3, 50))
+    y_pred = torch.from_numpy(rng.integers(0, 3, 50))
+    w = rng.integers(0, 4, 50)
+    origin = torch.from_numpy(np.repeat(np.arange(50), w))
+    for metric in ("f1", "recall", "precision"):
+        np.testing.assert_allclose(
+            class_scores(y_true, y_pred, 3, metric, torch.from_numpy(w.astype(float))),
+            class_scores(y_true[origin], y_pred[origin], 3, metric),
+        )
+
+
+def test_weighted_validation_loss_is_the_weighted_mean(data):
+    X, y = data
+    net = ARTClassifier(max_epochs=1, random_state=0).fit(X, y).net_
+    logits = torch.randn(30, 3)
+    target = torch.randint(0, 3, (30,))
+    w = torch.rand(30, dtype=torch.float64).float()
+    net.valid_sample_weight = w
+    net._valid_row = 0
+    # Two batches, as skorch averages them: by batch size.
+    first = net.get_loss(logits[:20], target[:20], training=False)
+    second = net.get_loss(logits[20:], target[20:], training=False)
+    epoch = (20 * first + 10 * second) / 30
+    per_row = torch.nn.functional.cross_entropy(logits, target, reduction="none")
+    torch.testing.assert_close(epoch, (w * per_row).sum() / w.sum())
+    assert net.criterion_.reduction == "mean"  # restored
+
+
+def test_zero_weights_act_as_removing_rows():
+    X, y = make_classification(
+        n_samples=900, n_features=5, n_informative=3, n_redundant=0, random_state=3
+    )
+    X_test, y_test = X[600:], y[600:]
+    X, y = X[:600], y[:600].copy()
+    corrupt = X[:, 0] > 0.3  # a region whose labels are flipped
+    y_bad = np.where(corrupt, 1 - y, y)
+    params = {"max_epochs": 40, "lr": 1e-2, "art": False, "random_state": 0}
+    removed = ARTClassifier(**params).fit(X[~corrupt], y[~corrupt])
+    weighted = ARTClassifier(**params).fit(X, y_bad, sample_weight=(~corrupt) * 1.0)
+    unweighted = ARTClassifier(**params).fit(X, y_bad)
+    acc = {
+        name: est.score(X_test, y_test)
+        for name, est in [
+            ("removed", removed),
+            ("weighted", weighted),
+            ("all", unweighted),
+        ]
+    }
+    assert abs(acc["weighted"] - acc["removed"]) < 0.05, acc
+    assert acc["weighted"] > acc["all"] + 0.1, acc
+
+
+def test_adaboost_boosts_art(data):
+    X, y = data
+    boost = AdaBoostClassifier(
+        ARTClassifier(max_epochs=5, lr=1e-2), n_estimators=3, random_state=0
+    ).fit(X, y)
+    assert len(boost.estimators_) == 3
+    assert all(isinstance(e, ARTClassifier) for e in boost.estimators_)
+    assert boost.score(X, y) > 0.8
+
+
+def test_metadata_routing(data):
+    X, y = data
+    w = np.where(y == 2, 3.0, 1.0)
+    with sklearn.config_context(enable_metadata_routing=True):
+        est = ARTClassifier(max_epochs=3, random_state=0).set_fit_request(
+            sample_weight=True
+        )
+        est.set_score_request(sample_weight=False)
+        routed = cross_validate(est, X, y, cv=2, params={"sample_weight": w})
+    plain = cross_validate(ARTClassifier(max_epochs=3, random_state=0), X, y, cv=2)
+    assert not np.array_equal(routed["test_score"], plain["test_score"])
+
+
+@pytest.mark.parametrize(
+    "weights, match",
+    [
+        (-np.ones(500), "Negative values in data passed to `sample_weight`"),
+        (np.ones(7), r"sample_weight.shape == \(7,\), expected \(500,\)"),
+        (np.zeros(500), "Sample weights must contain at least one non-zero number"),
+    ],
+)
+def test_bad_weights(data, weights, match):
+    with pytest.raises(ValueError, match=match):
+        ARTClassifier(**FAST).fit(*data, sample_weight=weights)
+
+
+def test_weightless_validation_fold_is_refused(data):
+    X, y = data
+    # The split random_state=0 draws: its validation rows get weight 0.
+    _, valid = stratified_split(y, 0.15, np.random.RandomState(0))
+    w = np.ones(500)
+    w[valid] = 0.0
+    with pytest.raises(ValueError, match="Every row of the validation fold"):
+        ARTClassifier(**FAST).fit(X, y, sample_weight=w)

@@ -91,8 +91,10 @@ def methods(y_tr, seed, extra=None):
     out = {
         "MLP": ARTClassifier(art=False, **mlp),
         "ART": ARTClassifier(art=True, **mlp),
-        "AutoSMOTE-cohort": AutoSMOTEClassifier(variant="cohort", **mlp),
-        "AutoSMOTE-self": AutoSMOTEClassifier(variant="self", **mlp),
+        "AutoSMOTE-cohort": AutoSMOTEClassifier(
+            variant="cohort", objective="joint", **mlp
+        ),
+        "AutoSMOTE-self": AutoSMOTEClassifier(variant="self", objective="joint", **mlp),
     }
     for name, sampler in samplers(y_tr, seed).items():
         out[f"MLP+{name}"] = Pipeline(
@@ -207,7 +209,7 @@ def ablation_configs(y_tr, seed):
     no_sum = ("linear", "min", "max", "average", "weighted")
     return {
         "AutoSMOTE-cohort-no-sum": AutoSMOTEClassifier(
-            variant="cohort", aggregations=no_sum, **mlp
+            variant="cohort", aggregations=no_sum, objective="joint", **mlp
         ),
         "AutoSMOTE-cohort-bilevel": AutoSMOTEClassifier(
             variant="cohort", objective="bilevel", **mlp

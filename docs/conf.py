@@ -75,7 +75,13 @@ templates_path = ["_templates"]
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints"]
 # Pages listed in the index's toctree (in place of the OPTIONAL_PAGES line)
 # only when their file exists, so the build passes while they are written.
-OPTIONAL_PAGES = ["performance", "benchmarks", "benchmarks_ega", "benchmarks_mesa"]
+OPTIONAL_PAGES = [
+    "performance",
+    "benchmarks",
+    "benchmarks_ega",
+    "benchmarks_mesa",
+    "benchmarks_autosmote",
+]
 
 default_role = "literal"
 
@@ -146,7 +152,8 @@ def _insert_optional_pages(app, docname, source):
     if docname != "index":
         return
     present = [
-        page for page in OPTIONAL_PAGES
+        page
+        for page in OPTIONAL_PAGES
         if any((DOCS / f"{page}{suffix}").is_file() for suffix in source_suffix)
     ]
     source[0] = source[0].replace(

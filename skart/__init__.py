@@ -5,6 +5,7 @@ epochs it scores each class on a validation fold and draws the next epochs'
 minibatches by class, favouring the classes the model finds hard.
 """
 
+from ._autosmote import AutoSMOTEClassifier
 from ._callback import ARTCallback
 from ._classifier import ARTClassifier
 from ._data import ArrayDataset, BatchIterator
@@ -20,6 +21,7 @@ __all__ = [
     "ARTCallback",
     "ARTClassifier",
     "ArrayDataset",
+    "AutoSMOTEClassifier",
     "BatchIterator",
     "ClassDistributionSampler",
     "ClassScoresDisplay",

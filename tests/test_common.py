@@ -1,11 +1,15 @@
 """scikit-learn's estimator contract, on a small and fast configuration."""
 
+from imblearn.utils.estimator_checks import (
+    parametrize_with_checks as imblearn_checks,
+)
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.validation import has_fit_parameter
 
-from skart import ARTClassifier, EGAClassifier
+from skart import ARTClassifier, AutoSMOTEClassifier, EGAClassifier
 from skart._base import BaseNetClassifier
 from skart.ensemble import MESAClassifier
+from skart.over_sampling import AutoSMOTE
 
 # scikit-learn asks a weighted fit to equal, to 1e-7, a fit on repeated rows.
 # A network trained on random minibatches of a random validation split can
@@ -39,6 +43,9 @@ def _expected_failed_checks(estimator):
         ARTClassifier(max_epochs=20, lr=1e-2, art=False, random_state=0),
         EGAClassifier(pretrain_epochs=20, max_epochs=3, lr=1e-2, random_state=0),
         MESAClassifier(n_estimators=3, random_state=0),
+        AutoSMOTEClassifier(
+            max_epochs=12, lr=1e-2, k_max=2, objective="joint", random_state=0
+        ),
     ],
     expected_failed_checks=_expected_failed_checks,
 )
@@ -62,4 +69,20 @@ def test_sklearn_compatible_estimator(estimator, check):
     expected_failed_checks=lambda est: {},
 )
 def test_sklearn_compatible_mesa_art(estimator, check):
+    check(estimator)
+
+
+@imblearn_checks(
+    [
+        AutoSMOTE(
+            estimator=AutoSMOTEClassifier(
+                max_epochs=2, k_max=2, batch_size=256, objective="joint"
+            ),
+            random_state=0,
+        )
+    ],
+    # None expected: the sampler passes every check.
+    expected_failed_checks=lambda est: {},
+)
+def test_imblearn_compatible_sampler(estimator, check):
     check(estimator)

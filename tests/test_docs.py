@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
-MODULES = ["skart", "skart.losses", "skart.datasets", "skart.ensemble"]
+MODULES = [
+    "skart",
+    "skart.losses",
+    "skart.datasets",
+    "skart.ensemble",
+    "skart.over_sampling",
+]
 
 
 def _api_entries():

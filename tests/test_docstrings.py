@@ -8,7 +8,13 @@ import pytest
 validate = pytest.importorskip("numpydoc.validate").validate
 from numpydoc.docscrape import NumpyDocString  # noqa: E402
 
-MODULES = ["skart", "skart.losses", "skart.datasets", "skart.ensemble"]
+MODULES = [
+    "skart",
+    "skart.losses",
+    "skart.datasets",
+    "skart.ensemble",
+    "skart.over_sampling",
+]
 
 # The numpydoc checks that fail the test (see numpydoc's "Validation" docs).
 # Left out: GL01/GL02 (we open the summary on the line of the quotes), ES01
@@ -43,6 +49,7 @@ CHECKED = {
     "YD01",  # generator without a Yields section
 }
 CHECKED_TOP_LEVEL = {"EX01"}  # public classes and functions have Examples
+
 
 def _own_doc(member):
     func = member.fget if isinstance(member, property) else member

@@ -1,0 +1,408 @@
+"""AutoSMOTEClassifier and the AutoSMOTE sampler: known answers, contract, errors."""
+
+import pickle
+from collections import Counter
+
+import numpy as np
+import pytest
+import torch
+from imblearn.over_sampling import SMOTE
+from imblearn.pipeline import Pipeline
+from scipy.stats import kstest
+from sklearn.datasets import make_classification
+from sklearn.preprocessing import StandardScaler
+
+from skart import ARTClassifier, AutoSMOTEClassifier
+from skart._autosmote import (
+    AGGREGATIONS,
+    DecisionNets,
+    candidates,
+    class_neighbors,
+    decision_distributions,
+    gumbel_softmax,
+    synthesize,
+)
+from skart.over_sampling import AutoSMOTE
+
+
+def tiny(**params):
+    # The joint objective unless a test asks otherwise: a third of the cost.
+    return AutoSMOTEClassifier(
+        **{
+            "max_epochs": 3,
+            "batch_size": 128,
+            "objective": "joint",
+            "random_state": 0,
+            **params,
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_classification(
+        n_samples=240,
+        n_features=4,
+        n_informative=3,
+        n_redundant=0,
+        n_classes=3,
+        weights=[0.6, 0.3, 0.1],
+        random_state=0,
+    )
+
+
+# -- Gumbel-softmax -----------------------------------------------------------
+
+
+def test_gumbel_forward_is_one_hot_and_gradient_is_the_soft_one():
+    logits = torch.randn(50, 5, requires_grad=True)
+    gen = torch.Generator().manual_seed(0)
+    y = gumbel_softmax(logits, 0.7, generator=gen)
+    assert set(torch.unique(y.detach()).tolist()) == {0.0, 1.0}
+    assert torch.equal(y.detach().sum(1), torch.ones(50))
+    # The same noise without the straight-through gives the soft sample:
+    # its gradient is the one the hard sample passes back.
+    gen = torch.Generator().manual_seed(0)
+    soft = gumbel_softmax(logits, 0.7, hard=False, generator=gen)
+    w = torch.randn(50, 5)
+    (g_hard,) = torch.autograd.grad((y * w).sum(), logits)
+    (g_soft,) = torch.autograd.grad((soft * w).sum(), logits)
+    assert torch.allclose(g_hard, g_soft)
+    assert g_hard.abs().sum() > 0
+    assert torch.equal(y.detach().argmax(1), soft.detach().argmax(1))
+
+
+def test_gumbel_choice_frequencies_match_the_softmax():
+    logits = torch.tensor([[1.0, 0.0, -1.0, 2.0, -math_inf()]]).expand(40_000, 5)
+    gen = torch.Generator().manual_seed(1)
+    freq = gumbel_softmax(logits, 5.0, generator=gen).mean(0)
+    expected = torch.softmax(logits[0], 0)
+    assert torch.allclose(freq, expected, atol=0.01)
+    assert freq[4] == 0  # a masked choice is never drawn
+
+
+def math_inf():
+    return float("inf")
+
+
+# -- aggregations -------------------------------------------------------------
+
+X0 = torch.tensor([[1.0, 1.0]])
+NEIGHBORS = torch.tensor([[[2.0, 0.0], [0.0, 3.0], [4.0, 4.0]]])
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("min", [[1, 0], [0, 0], [0, 0]]),
+        ("max", [[2, 1], [2, 3], [4, 4]]),
+        ("sum", [[3, 1], [3, 4], [7, 8]]),
+        ("average", [[1.5, 0.5], [1, 4 / 3], [7 / 4, 2]]),
+        # Zero weight logits: the weighted average is the plain average.
+        ("weighted", [[1.5, 0.5], [1, 4 / 3], [7 / 4, 2]]),
+    ],
+)
+def test_each_aggregation_on_a_2d_example(name, expected):
+    out = candidates(
+        X0,
+        NEIGHBORS,
+        [name],
+        torch.tensor([0.5]),
+        torch.tensor([0.0]),
+        torch.zeros(1, 4),
+    )
+    assert out.shape == (1, 3, 1, 2)
+    assert torch.allclose(out[0, :, 0], torch.tensor(expected, dtype=torch.float32))
+
+
+def test_linear_is_smote_on_the_chosen_neighbour():
+    lam = torch.tensor([0.25])
+    # u near 1 picks the farthest of the k neighbours, u = 0 the nearest.
+    far = candidates(X0, NEIGHBORS, ["linear"], lam, torch.tensor([0.99]))[0, :, 0]
+    near = candidates(X0, NEIGHBORS, ["linear"], lam, torch.tensor([0.0]))[0, :, 0]
+    expected_far = X0 + 0.25 * (NEIGHBORS[0] - X0)
+    assert torch.allclose(far, expected_far)
+    assert torch.allclose(near, (X0 + 0.25 * (NEIGHBORS[0, 0] - X0)).expand(3, 2))
+
+
+def test_weighted_follows_its_weights():
+    logits = torch.tensor([[0.0, 50.0, 0.0, 0.0]])  # all weight on the 1st neighbour
+    lam, u = torch.zeros(1), torch.zeros(1)
+    out = candidates(X0, NEIGHBORS, ["weighted"], lam, u, logits)[0, :, 0]
+    assert torch.allclose(out, torch.tensor([[2.0, 0.0]] * 3), atol=1e-5)
+
+
+# -- neighbours ---------------------------------------------------------------
+
+
+def test_no_neighbour_from_another_class(data):
+    X, y = data
+    neighbors, n_neighbors = class_neighbors(X, y, 6)
+    valid = neighbors >= 0
+    assert valid.all()
+    assert (y[neighbors] == y[:, None]).all()
+    assert (neighbors != np.arange(len(y))[:, None]).all()
+
+    clf = tiny(k_max=3).fit(X, y)
+    seeds = clf.seed_classes_
+    assert set(np.unique(seeds)) == {1, 2}  # the majority class is not oversampled
+    assert (seeds[clf.neighbors_] == seeds[:, None]).all()
+
+
+def test_small_class_masks_infeasible_k():
+    y = np.array([0] * 10 + [1] * 3)
+    X = np.random.RandomState(0).normal(size=(13, 2))
+    neighbors, n_neighbors = class_neighbors(X, y, 4)
+    assert (n_neighbors[y == 1] == 2).all()
+    assert (neighbors[y == 1][:, 2:] == -1).all()
+
+
+# -- reduction to SMOTE -------------------------------------------------------
+
+
+def test_participation_one_k_one_linear_reproduces_smote():
+    X, y = make_classification(
+        n_samples=300, n_features=3, n_informative=3, n_redundant=0,
+        weights=[0.8], random_state=1,
+    )  # fmt: skip
+    estimator = tiny(k_max=1, aggregations=("linear",), min_participation=1.0)
+    sampler = AutoSMOTE(estimator=estimator, random_state=0)
+    X_res, y_res = sampler.fit_resample(X, y)
+    _, y_smote = SMOTE(k_neighbors=1, random_state=0).fit_resample(X, y)
+    assert Counter(y_res) == Counter(y_smote)
+
+    Z = X_res[len(X) :]
+    seeds = sampler.seed_indices_
+    nn1 = sampler.neighbors_[seeds, 0]
+    assert (y[seeds] == 1).all() and (y[nn1] == 1).all()
+    # Every synthetic point lies on the segment from its seed to its 1-NN.
+    d = X[nn1] - X[seeds]
+    lam = ((Z - X[seeds]) * d).sum(1) / (d * d).sum(1)
+    assert np.allclose(X[seeds] + lam[:, None] * d, Z, atol=1e-5)
+    assert ((lam >= -1e-6) & (lam <= 1 + 1e-6)).all()
+    # ... at a uniform step, and every seed of the class takes part.
+    assert kstest(lam, "uniform").pvalue > 0.01
+    assert np.allclose(sampler.decision_distributions_["k"][y == 1], 1.0)
+    assert set(sampler.synthetic_decisions_["aggregation"]) == {"linear"}
+
+
+# -- gradients ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", ["self", "cohort"])
+def test_every_decision_parameter_gets_a_gradient(variant):
+    rng = torch.Generator().manual_seed(0)
+    n, d, K = 400, 3, 4
+    X = torch.randn(n, d, generator=rng)
+    c = torch.randint(0, 2, (n,), generator=rng)
+    nets = DecisionNets(
+        d,
+        2,
+        variant=variant,
+        n_cohorts=3,
+        k_max=K,
+        n_aggregations=len(AGGREGATIONS),
+        weighted=True,
+        hidden_units=(8,),
+    )
+    classifier = torch.nn.Linear(d, 2)
+    nb = X[torch.randint(0, n, (n, K), generator=rng)]
+    mask = torch.ones(n, K, dtype=torch.bool)
+    z, dec = synthesize(
+        nets, AGGREGATIONS, X, c, nb, torch.full((n,), K), mask, 1.0, generator=rng
+    )
+    o = dec["draw_participation"]
+    per_row = torch.nn.functional.cross_entropy(classifier(z), c, reduction="none")
+    ((o * per_row).sum() / (1 + o.sum())).backward()
+    for name, param in nets.named_parameters():
+        assert param.grad is not None and param.grad.abs().sum() > 0, name
+
+
+def test_one_cohort_shares_one_decision_distribution(data):
+    X, y = data
+    clf = tiny(n_cohorts=1).fit(X, y)
+    for dist in clf.decision_distributions_.values():
+        assert np.allclose(dist, dist[0])
+    assert (clf.cohort_assignments_ == 0).all()
+
+
+# -- the classifier -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", ["self", "cohort"])
+def test_history_records_participation_and_entropies(data, variant):
+    X, y = data
+    clf = tiny(variant=variant, temperature_schedule="exponential").fit(X, y)
+    keys = ["participation", "entropy_participation", "entropy_k"]
+    keys += ["entropy_aggregation", "temperature"]
+    keys += ["entropy_cohort"] if variant == "cohort" else []
+    rows = clf.history_[:, keys]
+    assert len(rows) == 3
+    for row in rows:
+        assert 0 <= row[0] <= 1
+        assert all(v >= 0 for v in row[1:])
+    assert clf.history_[:, "temperature"] == pytest.approx([1.0, 0.5**0.5, 0.5])
+    assert clf.decision_distributions_["k"].shape == (len(clf.seed_classes_), 6)
+    assert np.allclose(clf.decision_distributions_["aggregation"].sum(1), 1)
+    assert (clf.cohort_assignments_ is None) == (variant == "self")
+
+
+def test_participation_floor_forces_every_seed_in(data):
+    X, y = data
+    clf = tiny(min_participation=1.0).fit(X, y)
+    assert clf.history_[:, "participation"] == [1.0, 1.0, 1.0]
+
+
+def test_fit_is_reproducible_and_pickles_without_training_rows(data):
+    X, y = data
+    a = tiny().fit(X, y)
+    b = tiny().fit(X, y)
+    assert np.array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert a.history_[:, "train_loss"] == b.history_[:, "train_loss"]
+    assert a.net_.pool is None
+    c = pickle.loads(pickle.dumps(a))
+    assert np.array_equal(c.predict_proba(X), a.predict_proba(X))
+
+
+def test_balanced_data_trains_without_synthetic_rows():
+    X, _ = make_classification(n_samples=100, random_state=0)
+    y = np.repeat([0, 1], 50)
+    clf = tiny().fit(X, y)
+    assert not any(clf.sampling_strategy_.values())
+    assert np.isnan(clf.history_[-1, "participation"])
+
+
+# -- the sampler --------------------------------------------------------------
+
+
+def test_fit_resample_keeps_originals_first_and_counts(data):
+    X, y = data
+    labels = np.array(["a", "b", "c"])[y]
+    strategy = {"b": 100, "c": 90}
+    sampler = AutoSMOTE(sampling_strategy=strategy, estimator=tiny(), random_state=3)
+    X_res, y_res = sampler.fit_resample(X, labels)
+    assert np.array_equal(X_res[: len(X)], X)
+    assert np.array_equal(y_res[: len(X)], labels)
+    counts = Counter(y_res)
+    assert counts["b"] == 100 and counts["c"] == 90
+    assert counts["a"] == Counter(labels)["a"]
+    # Synthetic rows come class by class, each made from a seed of its class.
+    assert (labels[sampler.seed_indices_] == y_res[len(X) :]).all()
+    assert len(sampler.synthetic_decisions_["k"]) == len(X_res) - len(X)
+
+    again = AutoSMOTE(sampling_strategy=strategy, estimator=tiny(), random_state=3)
+    X_again, y_again = again.fit_resample(X, labels)
+    assert np.array_equal(X_again, X_res) and np.array_equal(y_again, y_res)
+    other = AutoSMOTE(sampling_strategy=strategy, estimator=tiny(), random_state=4)
+    assert not np.array_equal(other.fit_resample(X, labels)[0], X_res)
+
+
+def test_sampler_in_an_imblearn_pipeline(data):
+    X, y = data
+    pipe = Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("autosmote", AutoSMOTE(estimator=tiny(), random_state=0)),
+            ("art", ARTClassifier(max_epochs=3, random_state=0)),
+        ]
+    ).fit(X, y)
+    assert pipe.predict(X).shape == (len(X),)
+
+
+def test_one_row_class_is_copied_with_a_warning():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(41, 2))
+    y = np.array([0] * 20 + [1] * 20 + [2])
+    sampler = AutoSMOTE(estimator=tiny(k_max=2), random_state=0)
+    with pytest.warns(UserWarning, match="has 1 row in the training fold"):
+        X_res, y_res = sampler.fit_resample(X, y)
+    copies = X_res[len(X) :][y_res[len(X) :] == 2]
+    assert len(copies) == 19 and np.allclose(copies, X[40])
+    assert (sampler.synthetic_decisions_["aggregation"][-19:] == "copy").all()
+
+
+# -- errors -------------------------------------------------------------------
+
+
+def test_small_class_warns_that_large_k_are_masked():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(44, 2))
+    y = np.array([0] * 40 + [1] * 4)
+    with pytest.warns(UserWarning, match="fewer than k_max"):
+        tiny(k_max=6, validation_fraction=0.1).fit(X, y)
+
+
+@pytest.mark.parametrize("temperature", [0, -1.0])
+def test_temperature_must_be_positive(data, temperature):
+    X, y = data
+    with pytest.raises(ValueError, match="'temperature' parameter .* range"):
+        tiny(temperature=temperature).fit(X, y)
+
+
+def test_unknown_aggregation(data):
+    X, y = data
+    with pytest.raises(ValueError, match=r"unknown names \['median'\]"):
+        tiny(aggregations=("linear", "median")).fit(X, y)
+    with pytest.raises(ValueError, match="is empty"):
+        tiny(aggregations=()).fit(X, y)
+
+
+def test_sampler_refuses_non_numeric_features():
+    X = np.array([["a", 1.0], ["b", 2.0], ["c", 3.0], ["a", 4.0]] * 5, dtype=object)
+    y = np.array([0, 0, 0, 1] * 5)
+    with pytest.raises(ValueError, match="every feature must be numeric"):
+        AutoSMOTE(estimator=tiny()).fit_resample(X, y)
+
+
+def test_sampler_estimator_must_be_autosmote(data):
+    X, y = data
+    with pytest.raises(ValueError, match="must be an AutoSMOTEClassifier"):
+        AutoSMOTE(estimator=ARTClassifier()).fit_resample(X, y)
+
+
+def test_classifier_refuses_sparse_input(data):
+    import scipy.sparse as sp
+
+    X, y = data
+    with pytest.raises(TypeError, match="dense data is required"):
+        tiny().fit(sp.csr_matrix(X), y)
+
+
+def test_decision_distributions_of_new_rows(data):
+    X, y = data
+    clf = tiny(variant="self").fit(X, y)
+    mask = torch.ones(5, 6, dtype=torch.bool)
+    dists, cohorts = decision_distributions(
+        clf.net_.generator_,
+        torch.tensor(X[:5], dtype=torch.float32),
+        torch.tensor(y[:5]),
+        mask,
+    )
+    assert cohorts is None
+    assert dists["k"].shape == (5, 6)
+
+
+def test_fit_and_resample_on_device(data, device):
+    X, y = data
+    sampler = AutoSMOTE(estimator=tiny(device=device), random_state=0)
+    X_res, y_res = sampler.fit_resample(X, y)
+    assert np.array_equal(X_res[: len(X)], X)
+    assert sampler.estimator_.predict(X).shape == (len(X),)
+
+
+@pytest.mark.parametrize("objective", ["joint", "bilevel"])
+@pytest.mark.parametrize("variant", ["self", "cohort"])
+def test_training_step_reaches_every_decision_parameter(data, objective, variant):
+    # The gradients of the last step are still on the parameters after fit.
+    X, y = data
+    clf = tiny(variant=variant, objective=objective, batch_size=256, max_epochs=2)
+    clf.fit(X, y)
+    for name, param in clf.net_.generator_.named_parameters():
+        assert param.grad is not None and param.grad.abs().sum() > 0, name
+    assert clf.net_.valid is None and clf.net_.pool is None
+
+
+def test_unknown_objective(data):
+    X, y = data
+    with pytest.raises(ValueError, match="'objective' parameter"):
+        tiny(objective="adversarial").fit(X, y)

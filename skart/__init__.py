@@ -1,8 +1,12 @@
-"""skart: Adaptive Resampling-based Training for class-imbalanced classification.
+"""skart: deep-learning methods for class-imbalanced classification, in scikit-learn.
 
-ART (arXiv:2509.00955) trains a neural network while watching it: every few
-epochs it scores each class on a validation fold and draws the next epochs'
-minibatches by class, favouring the classes the model finds hard.
+Four methods, each a scikit-learn estimator: ART (:class:`ARTClassifier`,
+adaptive resampling by per-class validation scores), EGA
+(:class:`EGAClassifier`, synthetic minority points moved by explicit
+hypergradients), AutoSMOTE (:class:`AutoSMOTEClassifier` and
+:class:`skart.over_sampling.AutoSMOTE`, oversampling decisions learned end to
+end) and MESA (:class:`skart.ensemble.MESAClassifier`, an ensemble of any
+classifier with a learned meta-sampler).
 """
 
 from ._autosmote import AutoSMOTEClassifier

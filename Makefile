@@ -20,7 +20,7 @@ demo: $(VENV)/.done-tests
 	OMP_NUM_THREADS=1 $(PY) examples/demo.py --out demo_output
 
 test: $(VENV)/.done-tests
-	$(PY) -m pytest -n 2 -q
+	OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 -q
 
 test-slow: $(VENV)/.done-tests
 	$(PY) -m pytest -q -m slow

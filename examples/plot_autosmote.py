@@ -1,7 +1,7 @@
 """
-=================================================
+===================================================
 AutoSMOTE: the synthetic points of each aggregation
-=================================================
+===================================================
 
 :class:`~skart.over_sampling.AutoSMOTE` is an imbalanced-learn over-sampler
 whose decisions are learned: an :class:`~skart.AutoSMOTEClassifier` trains

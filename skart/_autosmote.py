@@ -616,12 +616,20 @@ class AutoSMOTEClassifier(BaseNetClassifier):
     random_state : int, RandomState instance or None, default=None
         Seeds the split, the draws and torch, so that ``fit`` is reproducible
         on CPU.
+    decision : {"argmax", "tuned"}, default="argmax"
+        The rule of ``predict``: the most probable class, or per-class offsets
+        on the log-probabilities fitted on the validation fold after training
+        (a decision threshold for two classes), as in
+        :class:`~skart.ARTClassifier`.
     **kwargs
         Routed parameters: ``module__*``, ``optimizer__*``,
         ``iterator_train__*``, ``iterator_valid__*``, ``callbacks__*``.
 
     Attributes
     ----------
+    decision_offsets_ : ndarray of shape (n_classes,)
+        Offsets added to the log-probabilities before ``predict``'s argmax
+        (zeros with ``decision="argmax"``).
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     n_features_in_ : int
@@ -734,6 +742,7 @@ class AutoSMOTEClassifier(BaseNetClassifier):
         callbacks=None,
         verbose=0,
         random_state=None,
+        decision="argmax",
         **kwargs,
     ):
         self.module = module
@@ -764,6 +773,7 @@ class AutoSMOTEClassifier(BaseNetClassifier):
         self.callbacks = callbacks
         self.verbose = verbose
         self.random_state = random_state
+        self.decision = decision
         vars(self).update(kwargs)
 
     def _check_aggregations(self):

@@ -389,12 +389,20 @@ class EGAClassifier(BaseNetClassifier):
         0 is silent, 1 prints an epoch table, 2 adds a progress bar.
     random_state : int, RandomState instance or None, default=None
         Seeds the split, the batches, the points' sampling and torch.
+    decision : {"argmax", "tuned"}, default="argmax"
+        The rule of ``predict``: the most probable class, or per-class offsets
+        on the log-probabilities fitted on the validation fold after training
+        (a decision threshold for two classes), as in
+        :class:`ARTClassifier`.
     **kwargs
         Routed parameters: ``module__*``, ``criterion__*``, ``optimizer__*``,
         ``iterator_train__*``, ``iterator_valid__*``, ``callbacks__*``.
 
     Attributes
     ----------
+    decision_offsets_ : ndarray of shape (n_classes,)
+        Offsets added to the log-probabilities before ``predict``'s argmax
+        (zeros with ``decision="argmax"``).
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     n_features_in_ : int
@@ -503,6 +511,7 @@ class EGAClassifier(BaseNetClassifier):
         callbacks=None,
         verbose=0,
         random_state=None,
+        decision="argmax",
         **kwargs,
     ):
         self.module = module
@@ -529,6 +538,7 @@ class EGAClassifier(BaseNetClassifier):
         self.callbacks = callbacks
         self.verbose = verbose
         self.random_state = random_state
+        self.decision = decision
         vars(self).update(kwargs)
 
     # -- hooks --------------------------------------------------------------

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 import torch
 
-
 if os.environ.get("PYTEST_XDIST_WORKER"):
     # Two workers on two cores: one torch thread each. More threads
     # oversubscribe the cores, and OpenMP's spinning threads then slow the

@@ -81,6 +81,7 @@ OPTIONAL_PAGES = [
     "benchmarks_ega",
     "benchmarks_mesa",
     "benchmarks_autosmote",
+    "scaling",
 ]
 
 default_role = "literal"

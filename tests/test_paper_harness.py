@@ -169,3 +169,35 @@ def test_runner_writes_results_and_resumes(tmp_path, shared_data, monkeypatch):
     run.main(argv)  # the missing row only
     assert calls == [("Pima", "ART", 1834)]
     assert len(pd.read_csv(tmp_path / "raw_default_e2.csv")) == 3
+
+
+def test_runner_on_a_local_dask_cluster_gives_the_local_rows(tmp_path, shared_data):
+    pytest.importorskip("distributed")
+    argv = [
+        "--seeds",
+        "1",
+        "--datasets",
+        "Pima",
+        "--methods",
+        "Baseline,ART",
+        "--max-epochs",
+        "2",
+        "--data-home",
+        str(shared_data),
+        "--no-progress",
+    ]
+    run.main([*argv, "--out", str(tmp_path / "local")])
+    run.main([*argv, "--out", str(tmp_path / "dask"), "--dask", "--n-jobs", "2"])
+    rows = [
+        pd.read_csv(tmp_path / where / "raw_default_e2.csv").sort_values("method")
+        for where in ("local", "dask")
+    ]
+    for column in ("method", "seed", "macro_f1", "accuracy"):
+        assert rows[0][column].tolist() == rows[1][column].tolist()
+
+
+def test_runner_says_when_the_scheduler_cannot_be_reached():
+    pytest.importorskip("distributed")
+    with pytest.raises(ConnectionError, match="Could not reach a Dask scheduler at"):
+        with run.parallel_backend("tcp://127.0.0.1:9", 1, timeout=2):
+            pass

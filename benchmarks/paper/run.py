@@ -7,6 +7,8 @@ Quick check (5 seeds, defaults, no tuning, the three tabular sets)::
 The paper's protocol (20 seeds, Optuna TPE tuning, all five data sets)::
 
     python -m benchmarks.paper.run --seeds all --tune --datasets all --n-jobs 2
+    python -m benchmarks.paper.run --quick --dask                       # a local Dask cluster
+    python -m benchmarks.paper.run --quick --dask tcp://scheduler:8786  # a running one
 
 Each finished (data set, method, seed) appends one row to
 ``<out>/raw_<tag>.csv``; rerunning the same command skips the rows already
@@ -19,6 +21,7 @@ heatmap (``heatmap_<tag>.png``) are written.
 """
 
 import argparse
+import contextlib
 import csv
 import json
 import subprocess
@@ -27,7 +30,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, parallel_config
 
 from . import stats
 from .methods import AUTHORS, METHODS, authors_package_available
@@ -89,6 +92,16 @@ def parse_args(argv=None):
         "--embed-imdb",
         action="store_true",
         help="encode IMDb reviews if their embeddings are not cached (~40 min)",
+    )
+    p.add_argument(
+        "--dask",
+        nargs="?",
+        const="local",
+        default=None,
+        metavar="ADDRESS",
+        help="run the fits on a Dask cluster through joblib: a scheduler address, or "
+        "a local cluster of --n-jobs workers when none is given (the workers must "
+        "see --data-home at the same path)",
     )
     p.add_argument("--data-home", default=str(default_data_home()))
     p.add_argument("--out", default=str(RESULTS))
@@ -179,7 +192,8 @@ def run_tuning(args, datasets, methods, seeds, path):
         )
         return d, m, {"params": params, "val_macro_f1": value, "n_trials": n}
 
-    results = Parallel(n_jobs=args.n_jobs, return_as="generator_unordered")(
+    n_jobs = -1 if args.dask else args.n_jobs  # every worker of the cluster
+    results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
         delayed(job)(d, m) for d, m in todo
     )
     for d, m, res in _progress(results, len(todo), "tuning", args.no_progress):
@@ -188,8 +202,53 @@ def run_tuning(args, datasets, methods, seeds, path):
     return best
 
 
+@contextlib.contextmanager
+def parallel_backend(address, n_workers, timeout=10):
+    """joblib's backend for the run: the default one, or a Dask cluster's.
+
+    ``address`` None keeps joblib's processes; ``"local"`` starts a
+    ``LocalCluster`` of ``n_workers`` single-threaded workers; anything else is
+    the address of a running scheduler.
+    """
+    if address is None:
+        yield
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise ImportError(
+            "--dask needs Dask's distributed scheduler: pip install 'skart[distributed]'"
+        ) from exc
+    with contextlib.ExitStack() as stack:
+        if address == "local":
+            cluster = stack.enter_context(
+                LocalCluster(
+                    n_workers=n_workers, threads_per_worker=1, dashboard_address=None
+                )
+            )
+            client = stack.enter_context(Client(cluster))
+        else:
+            try:
+                client = stack.enter_context(Client(address, timeout=timeout))
+            except (OSError, TimeoutError) as exc:
+                raise ConnectionError(
+                    f"Could not reach a Dask scheduler at {address!r} within "
+                    f"{timeout} s ({exc}). Start one (`dask scheduler`, then `dask "
+                    "worker ADDRESS` on each machine), check the address and port, "
+                    "or pass --dask without an address for a local cluster."
+                ) from exc
+        print(f"Dask: {client}", file=sys.stderr)
+        stack.enter_context(parallel_config(backend="dask"))
+        yield
+
+
 def main(argv=None):
     args = parse_args(argv)
+    with parallel_backend(args.dask, max(args.n_jobs, 1)):
+        return _main(args, argv)
+
+
+def _main(args, argv):
     seeds, datasets, methods, tag, notes = resolve(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -218,7 +277,8 @@ def main(argv=None):
             d, m, s, args.data_home, params=params, max_epochs=args.max_epochs
         )
 
-    results = Parallel(n_jobs=args.n_jobs, return_as="generator_unordered")(
+    n_jobs = -1 if args.dask else args.n_jobs  # every worker of the cluster
+    results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
         delayed(job)(*t) for t in todo
     )
     new_file = not raw.is_file()
@@ -246,6 +306,7 @@ def main(argv=None):
             "tune": args.tune,
             "max_epochs": args.max_epochs,
             "n_jobs": args.n_jobs,
+            "dask": args.dask,
             "wall_seconds_this_invocation": round(time.perf_counter() - start, 1),
             "notes": notes,
         },

@@ -141,7 +141,7 @@ def test_runner_writes_results_and_resumes(tmp_path, shared_data, monkeypatch):
         "--datasets",
         "Pima",
         "--methods",
-        "Baseline,ART,MSMOTE",
+        "Baseline,ART,MSMOTE,Baseline+threshold",
         "--max-epochs",
         "2",
         "--out",
@@ -152,7 +152,7 @@ def test_runner_writes_results_and_resumes(tmp_path, shared_data, monkeypatch):
     ]
     run.main(argv)
     raw = pd.read_csv(tmp_path / "raw_default_e2.csv")
-    assert sorted(raw.method) == ["ART", "Baseline", "MSMOTE"]
+    assert sorted(raw.method) == ["ART", "Baseline", "Baseline+threshold", "MSMOTE"]
     assert raw[["macro_f1", "accuracy"]].apply(lambda c: c.between(0, 1)).all().all()
     for name in ("summary", "tests", "ranks"):
         assert (tmp_path / f"{name}_default_e2.csv").is_file()
@@ -168,7 +168,7 @@ def test_runner_writes_results_and_resumes(tmp_path, shared_data, monkeypatch):
     raw[raw.method != "ART"].to_csv(tmp_path / "raw_default_e2.csv", index=False)
     run.main(argv)  # the missing row only
     assert calls == [("Pima", "ART", 1834)]
-    assert len(pd.read_csv(tmp_path / "raw_default_e2.csv")) == 3
+    assert len(pd.read_csv(tmp_path / "raw_default_e2.csv")) == 4
 
 
 def test_runner_on_a_local_dask_cluster_gives_the_local_rows(tmp_path, shared_data):

@@ -22,20 +22,17 @@ multi-class Yeast and red Wine, offline from ../shared/data (or SKART_DATA)::
     python benchmarks/study_decision.py --summary benchmarks/results/decision.csv
 """
 
-import argparse
 import csv
-from pathlib import Path
 
 import numpy as np
 import torch
 from scipy.stats import wilcoxon
 from sklearn.metrics import f1_score
-from study_early_stopping import load  # same data and splits
+from study_early_stopping import load, main, pending  # same data and splits
 
 from skart import ARTClassifier
 from skart._decision import tune_offsets
 from skart._validation import stratified_split
-from skart.datasets._imblearn_benchmark import IMBLEARN_BENCHMARK_FILES
 
 RULES = ("argmax", "tuned", "tuned-noguard", "prior-shift")
 
@@ -51,45 +48,27 @@ def trained_prior(clf):
 
 def run(args):
     torch.set_num_threads(1)
-    names = sorted(IMBLEARN_BENCHMARK_FILES) + ["yeast", "wine"]
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    done = set()
-    if out.exists():
-        with open(out) as f:
-            done = {(r["data"], int(r["seed"])) for r in csv.DictReader(f)}
-    new = not out.exists()
-    with open(out, "a", newline="") as f:
-        writer = csv.writer(f)
-        if new:
-            writer.writerow(["data", "seed", "art", "rule", "macro_f1"])
-        for seed in range(args.seeds):
-            for name in names:
-                if (name, seed) in done:
-                    continue
-                X, X_sel, y, y_sel = load(name, args.max_rows, seed)
-                classes, y_enc = np.unique(y, return_inverse=True)
-                tr, va = stratified_split(y_enc, 0.15, np.random.RandomState(seed))
-                for art in (True, False):
-                    clf = ARTClassifier(art=art, random_state=seed)
-                    clf.fit(X[tr], y[tr], X_val=X[va], y_val=y[va])
-                    with np.errstate(divide="ignore"):
-                        log_val = np.log(clf.predict_proba(X[va]))
-                        log_sel = np.log(clf.predict_proba(X_sel))
-                    offsets = {
-                        "argmax": np.zeros(len(classes)),
-                        "tuned": tune_offsets(log_val, y_enc[va], min_support=5),
-                        "tuned-noguard": tune_offsets(
-                            log_val, y_enc[va], min_support=1
-                        ),
-                        "prior-shift": -np.log(trained_prior(clf)),
-                    }
-                    for rule in RULES:
-                        pred = classes[np.argmax(log_sel + offsets[rule], axis=1)]
-                        score = f1_score(y_sel, pred, average="macro")
-                        writer.writerow([name, seed, art, rule, score])
-                f.flush()
-                print(f"seed {seed} {name} done", flush=True)
+    header = ["data", "seed", "art", "rule", "macro_f1"]
+    for name, seed, writer in pending(args.out, header, args.seeds):
+        X, X_sel, y, y_sel = load(name, args.max_rows, seed)
+        classes, y_enc = np.unique(y, return_inverse=True)
+        tr, va = stratified_split(y_enc, 0.15, np.random.RandomState(seed))
+        for art in (True, False):
+            clf = ARTClassifier(art=art, random_state=seed)
+            clf.fit(X[tr], y[tr], X_val=X[va], y_val=y[va])
+            with np.errstate(divide="ignore"):
+                log_val = np.log(clf.predict_proba(X[va]))
+                log_sel = np.log(clf.predict_proba(X_sel))
+            offsets = {
+                "argmax": np.zeros(len(classes)),
+                "tuned": tune_offsets(log_val, y_enc[va], min_support=5),
+                "tuned-noguard": tune_offsets(log_val, y_enc[va], min_support=1),
+                "prior-shift": -np.log(trained_prior(clf)),
+            }
+            for rule in RULES:
+                pred = classes[np.argmax(log_sel + offsets[rule], axis=1)]
+                score = f1_score(y_sel, pred, average="macro")
+                writer.writerow([name, seed, art, rule, score])
 
 
 def summary(path):
@@ -131,18 +110,5 @@ def summary(path):
             )
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--max-rows", type=int, default=2000)
-    parser.add_argument("--out", default="benchmarks/results/decision.csv")
-    parser.add_argument("--summary", metavar="CSV")
-    args = parser.parse_args()
-    if args.summary:
-        summary(args.summary)
-    else:
-        run(args)
-
-
 if __name__ == "__main__":
-    main()
+    main(run, summary, seeds=5, out="benchmarks/results/decision.csv")

@@ -61,10 +61,17 @@ def load(name, max_rows, seed):
     return scaler.transform(X_tr), scaler.transform(X_sel), y_tr, y_sel
 
 
-def run(args):
-    torch.set_num_threads(1)
-    names = sorted(IMBLEARN_BENCHMARK_FILES) + ["yeast", "wine"]
-    out = Path(args.out)
+# The sets of both studies: the 22 binary imbalanced-learn sets, Yeast, Wine.
+NAMES = sorted(IMBLEARN_BENCHMARK_FILES) + ["yeast", "wine"]
+
+
+def pending(path, header, seeds):
+    """Yield ``(name, seed, writer)`` for each set and seed not yet in the CSV.
+
+    Rows are appended to ``path`` (created with ``header``) and flushed after
+    each set, so an interrupted study resumes where it stopped.
+    """
+    out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     done = set()
     if out.exists():
@@ -74,23 +81,29 @@ def run(args):
     with open(out, "a", newline="") as f:
         writer = csv.writer(f)
         if new:
-            writer.writerow(["data", "seed", "art", "monitor", "macro_f1", "epochs"])
-        for seed in range(args.seeds):
-            for name in names:
-                if (name, seed) in done:
-                    continue
-                X_tr, X_sel, y_tr, y_sel = load(name, args.max_rows, seed)
-                for art in (True, False):
-                    for monitor in MONITORS:
-                        clf = ARTClassifier(art=art, monitor=monitor, random_state=seed)
-                        clf.fit(X_tr, y_tr)
-                        score = f1_score(y_sel, clf.predict(X_sel), average="macro")
-                        writer.writerow([name, seed, art, monitor, score, clf.n_iter_])
-                f.flush()
-                print(f"seed {seed} {name} done", flush=True)
+            writer.writerow(header)
+        for seed in range(seeds):
+            for name in NAMES:
+                if (name, seed) not in done:
+                    yield name, seed, writer
+                    f.flush()
+                    print(f"seed {seed} {name} done", flush=True)
 
 
-def summary(path):
+def run(args):
+    torch.set_num_threads(1)
+    header = ["data", "seed", "art", "monitor", "macro_f1", "epochs"]
+    for name, seed, writer in pending(args.out, header, args.seeds):
+        X_tr, X_sel, y_tr, y_sel = load(name, args.max_rows, seed)
+        for art in (True, False):
+            for monitor in MONITORS:
+                clf = ARTClassifier(art=art, monitor=monitor, random_state=seed)
+                clf.fit(X_tr, y_tr)
+                score = f1_score(y_sel, clf.predict(X_sel), average="macro")
+                writer.writerow([name, seed, art, monitor, score, clf.n_iter_])
+
+
+def summarise(path):
     with open(path) as f:
         rows = list(csv.DictReader(f))
     table = {}
@@ -126,15 +139,16 @@ def summary(path):
             )
 
 
-def main():
+def main(run=run, summary=None, seeds=3, out="benchmarks/results/early_stopping.csv"):
+    """The command line of a study: run it, or summarise its CSV."""
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=seeds)
     parser.add_argument("--max-rows", type=int, default=2000)
-    parser.add_argument("--out", default="benchmarks/results/early_stopping.csv")
+    parser.add_argument("--out", default=out)
     parser.add_argument("--summary", metavar="CSV")
     args = parser.parse_args()
     if args.summary:
-        summary(args.summary)
+        (summary or summarise)(args.summary)
     else:
         run(args)
 

@@ -19,6 +19,7 @@ from .._autosmote import (
     decision_distributions,
     synthesize,
 )
+from .._validation import draw_seed
 
 
 class AutoSMOTE(BaseOverSampler):
@@ -153,7 +154,7 @@ class AutoSMOTE(BaseOverSampler):
             sampling_strategy=self.sampling_strategy
         )
         if self.random_state is not None:
-            estimator.set_params(random_state=rng.randint(np.iinfo(np.int32).max))
+            estimator.set_params(random_state=draw_seed(rng))
         self.estimator_ = estimator.fit(X, y)
 
         classes = estimator.classes_
@@ -170,7 +171,7 @@ class AutoSMOTE(BaseOverSampler):
         self.decision_distributions_ = dists
         self.cohort_assignments_ = cohorts
 
-        gen = torch.Generator().manual_seed(int(rng.randint(np.iinfo(np.int32).max)))
+        gen = torch.Generator().manual_seed(draw_seed(rng))
         own = np.arange(len(y))[:, None]
         padded = np.where(neighbors >= 0, neighbors, own)
         X_new, y_new, seeds, ks, aggs = [X], [y], [], [], []

@@ -606,13 +606,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             self._train(data)
-        # The net holds the validation fold (train_split) and the sampler holds
-        # the training labels: a fitted model must not carry them into pickles.
-        self.net_.train_split = None
-        self.net_.iterator_train__sampler = None
-        self.net_.valid_sample_weight = None
-        art = dict(self.net_.callbacks_)["art"]
-        art.sampler = art.sample_weight = None
+        self._release_fit_data()
         self.sampling_distribution_ = (
             data.sampler.p
             if data.sampler is not None
@@ -702,9 +696,21 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         if state["criterion"]:
             self.net_.criterion_.load_state_dict(state["criterion"])
         self.net_.history = History(json.loads(state["history"]))
+        self._release_fit_data()
+        return self
+
+    def _release_fit_data(self):
+        """Drop the net's references to the fit's data.
+
+        The net holds the validation fold (``train_split``) and its weights, and
+        the sampler the training labels: a fitted model must not carry them
+        into pickles or saved files.
+        """
         self.net_.train_split = None
         self.net_.iterator_train__sampler = None
-        return self
+        self.net_.valid_sample_weight = None
+        art = dict(self.net_.callbacks_)["art"]
+        art.sampler = art.sample_weight = None
 
     @property
     def history_(self):

@@ -17,6 +17,7 @@ import torch
 from imblearn.over_sampling import SMOTE, RandomOverSampler
 from imblearn.pipeline import Pipeline
 from imblearn.under_sampling import NearMiss, RandomUnderSampler
+from sklearn.model_selection import TunedThresholdClassifierCV
 from torch import nn
 
 from skart import MLP, ARTClassifier
@@ -98,6 +99,13 @@ def _clf(params, ctx, **kw):
     return ARTClassifier(**{"art": False, **_net_params(params, ctx), **kw})
 
 
+def _ttcv(params, ctx):
+    # scikit-learn's recipe: 5-fold CV threshold for macro-F1, then a refit on all
+    # training rows; every inner fit still stops early on the validation fold.
+    clf = _clf(params, ctx).set_fit_request(X_val=True, y_val=True, sample_weight=False)
+    return TunedThresholdClassifierCV(clf, scoring="f1_macro", random_state=ctx.seed)
+
+
 def _pipe(sampler, params, ctx):
     return Pipeline([("sampler", sampler), ("clf", _clf(params, ctx))])
 
@@ -117,6 +125,8 @@ class Method:
     space: object = None  # (trial) -> dict of the method's own hyperparameters
     grid: dict = field(default_factory=dict)  # untuned runs: pick best on validation
     note: str = ""
+    binary_only: bool = False  # skipped on data sets with more than two classes
+    routed: bool = False  # fit under metadata routing (X_val / y_val requested)
 
     def all_defaults(self, ctx):
         width = CNN_DEFAULT_WIDTH if ctx.kind == "image" else COMMON_DEFAULTS["width"]
@@ -275,6 +285,14 @@ METHODS = {
             "Baseline+threshold",
             lambda p, c: _clf(p, c, decision="tuned"),
             note="the plain net, decision rule tuned on the validation fold",
+        ),
+        Method(
+            "Baseline+TTCV",
+            _ttcv,
+            binary_only=True,
+            routed=True,
+            note="the plain net in scikit-learn's TunedThresholdClassifierCV "
+            "(5-fold CV threshold for macro-F1, refit on the training split)",
         ),
         Method(
             "ART+threshold",

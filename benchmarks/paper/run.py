@@ -35,8 +35,11 @@ from joblib import Parallel, delayed, parallel_config
 from . import stats
 from .methods import AUTHORS, METHODS, authors_package_available
 from .protocol import (
+    BINARY,
     DATASETS,
+    IMBLEARN,
     KIND,
+    PAPER,
     SEEDS,
     TABULAR,
     default_data_home,
@@ -76,7 +79,8 @@ def parse_args(argv=None):
     p.add_argument(
         "--datasets",
         default=None,
-        help="'all', 'tabular' (default) or a comma list of " + ", ".join(DATASETS),
+        help="'all' (the paper's five), 'tabular' (default), 'imblearn' (the 22 "
+        "binary imbalanced-learn sets) or a comma list of " + ", ".join(DATASETS),
     )
     p.add_argument("--methods", default=None, help="comma list (default: all)")
     p.add_argument("--tune", action="store_true", help="Optuna TPE tuning per method")
@@ -126,7 +130,9 @@ def resolve(args):
     if args.datasets in (None, "tabular"):
         datasets = list(TABULAR)
     elif args.datasets == "all":
-        datasets = list(DATASETS)
+        datasets = list(PAPER)
+    elif args.datasets == "imblearn":
+        datasets = list(IMBLEARN)
     else:
         datasets = args.datasets.split(",")
     unknown = set(datasets) - set(DATASETS)
@@ -178,7 +184,12 @@ def _progress(iterable, total, desc, disable):
 def run_tuning(args, datasets, methods, seeds, path):
     """Tune each (data set, method) once, on the first seed's split; cached in JSON."""
     best = json.loads(path.read_text()) if path.is_file() else {}
-    todo = [(d, m) for d in datasets for m in methods if f"{d}|{m}" not in best]
+    todo = [
+        (d, m)
+        for d in datasets
+        for m in methods
+        if f"{d}|{m}" not in best and (d in BINARY or not METHODS[m].binary_only)
+    ]
 
     def job(d, m):
         k = args.trials_per_param or (25 if KIND[d] == "tabular" else 5)
@@ -267,7 +278,7 @@ def _main(args, argv):
         for d in datasets
         for m in methods
         for s in seeds
-        if (d, m, s) not in done
+        if (d, m, s) not in done and (d in BINARY or not METHODS[m].binary_only)
     ]
     print(f"{len(done)} rows already in {raw}; {len(todo)} to run.", file=sys.stderr)
 

@@ -356,6 +356,23 @@ def write_summary(df, out, tag, meta):
     stats.delta_heatmap(df, out / f"heatmap_{tag}.png")
     (out / f"run_{tag}.json").write_text(json.dumps(meta, indent=1))
     report = stats.markdown_report(df)
+    if df["dataset"].nunique() >= 5:  # enough data sets for tests across them
+        reference = next(
+            (m for m in ("Baseline+threshold", "Baseline") if m in set(df.method)),
+            None,
+        )
+        if reference is not None:
+            across = stats.across_datasets(df, reference)
+            across.to_csv(out / f"across_{tag}.csv", index=False)
+            report += (
+                f"\n\nAcross data sets, against {reference} (mean over seeds, then "
+                "over data sets):\n\n" + across.to_markdown(index=False, floatfmt=".4g")
+            )
+        ranks, cd, friedman_p = stats.critical_difference(df, out / f"cd_{tag}.png")
+        report += (
+            f"\n\nFriedman p = {friedman_p:.3g}; Nemenyi CD = {cd:.2f} "
+            f"(see cd_{tag}.png)"
+        )
     (out / f"report_{tag}.md").write_text(report + "\n")
     print(report)
 

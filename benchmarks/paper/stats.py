@@ -60,6 +60,105 @@ def average_ranks(df, metric="macro_f1"):
     return ranks, ranks.mean(axis=1).sort_values()
 
 
+def across_datasets(df, reference, metric="macro_f1", alpha=0.05):
+    """Each method against ``reference`` over data sets (mean over seeds first).
+
+    One row per method: the mean ``metric`` over data sets, its difference to
+    ``reference`` (``delta``, method minus reference), wins / ties / losses over
+    data sets, the two-sided Wilcoxon signed-rank p over the per-data-set means,
+    and how many data sets show a significant win or loss on their own (paired
+    Wilcoxon over seeds, p < ``alpha``).
+    """
+    means = df.groupby(["dataset", "method"], sort=False)[metric].mean().unstack(1)
+    tests = paired_tests(df, reference, metric)
+    rows = []
+    for method in means.columns:
+        pair = means[[reference, method]].dropna()
+        diff = pair[method] - pair[reference]
+        row = {
+            "method": method,
+            "n_datasets": len(pair),
+            "mean": pair[method].mean(),
+            "delta": diff.mean(),
+            "wins": int((diff > 1e-12).sum()),
+            "ties": int((diff.abs() <= 1e-12).sum()),
+            "losses": int((diff < -1e-12).sum()),
+            "wilcoxon_p": np.nan,
+            "sig_wins": 0,
+            "sig_losses": 0,
+        }
+        if method != reference:
+            if len(pair) >= 2 and not np.allclose(diff, 0):
+                row["wilcoxon_p"] = stats.wilcoxon(diff).pvalue
+            t = tests[(tests.method == method) & (tests.wilcoxon_p < alpha)]
+            # paired_tests' delta is reference minus method
+            row["sig_wins"] = int((t.delta < 0).sum())
+            row["sig_losses"] = int((t.delta > 0).sum())
+        rows.append(row)
+    return pd.DataFrame(rows).sort_values("mean", ascending=False)
+
+
+def critical_difference(df, path, metric="macro_f1", alpha=0.05):
+    """Friedman test and Nemenyi critical-difference diagram of the average ranks.
+
+    Ranks are taken per data set on the mean over seeds, over the data sets where
+    every method ran. Writes a PNG and returns ``(average ranks, CD, Friedman p)``.
+    Methods whose average ranks differ by less than the CD are joined by a bar:
+    the test cannot tell them apart at level ``alpha`` (Demšar 2006).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    means = df.groupby(["dataset", "method"], sort=False)[metric].mean().unstack(1)
+    means = means.dropna()
+    n, k = means.shape
+    ranks = means.rank(axis=1, ascending=False, method="average").mean().sort_values()
+    friedman_p = stats.friedmanchisquare(*means.to_numpy().T).pvalue
+    q = stats.studentized_range.ppf(1 - alpha, k, np.inf) / np.sqrt(2)
+    cd = q * np.sqrt(k * (k + 1) / (6 * n))
+    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.32 * k))
+    ax.set_xlim(k + 0.5, 0.5)  # rank 1 on the right, as in Demšar's figures
+    ax.set_ylim(-(k + 1), 1.5)
+    ax.axhline(0, color="black", lw=1)
+    for r in range(1, k + 1):
+        ax.plot([r, r], [0, 0.15], color="black", lw=1)
+        ax.text(r, 0.3, str(r), ha="center", fontsize=8)
+    for i, (method, rank) in enumerate(ranks.items()):
+        y = -(i + 1)
+        ax.plot([rank, rank], [0, y], color="grey", lw=0.8)
+        ax.text(
+            rank,
+            y,
+            f" {method} ({rank:.2f}) ",
+            va="center",
+            fontsize=8,
+            ha="right" if i < k / 2 else "left",
+        )
+    # cliques: maximal runs of methods within one CD of each other
+    values = ranks.to_numpy()
+    cliques = []
+    for i in range(k):
+        j = np.searchsorted(values, values[i] + cd, side="right") - 1
+        if j > i and not any(a <= i and j <= b for a, b in cliques):
+            cliques.append((i, j))
+    for depth, (i, j) in enumerate(cliques):
+        y = 0.8 + 0.18 * depth
+        ax.plot([values[i], values[j]], [y, y], color="black", lw=3)
+    ax.plot([1, 1 + cd], [1.35, 1.35], color="firebrick", lw=2)
+    ax.text(1 + cd / 2, 1.45, f"CD = {cd:.2f}", ha="center", fontsize=8)
+    ax.set_axis_off()
+    ax.set_title(
+        f"Average rank of test {metric} over {n} data sets "
+        f"(Friedman p = {friedman_p:.2g}; Nemenyi, α = {alpha})",
+        fontsize=9,
+    )
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return ranks, cd, friedman_p
+
+
 def delta_heatmap(df, path, reference="ART", metric="macro_f1"):
     """Heatmap of mean(reference - method) in points, data sets x methods (PNG)."""
     import matplotlib

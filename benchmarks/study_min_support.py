@@ -2,16 +2,26 @@
 
 ART scores each class on its validation fold. A class with one or two validation
 rows gets an F1 of 0 or 1 on a coin flip of the model's guess, and a 0 keeps it at
-the maximum sampling weight. This study compares treating classes with fewer than
-``m`` validation rows as unscored (neutral weight) for m = 1 (skart's default: only
-classes with no row are unscored), 2, 3 and 5, with the baseline for reference.
+the maximum sampling weight. This study compares two remedies with skart's rule
+(every class with a validation row is scored by its raw F1):
 
-The measure is macro-F1 on a *selection* split that neither training nor ART's
-validation fold sees; no test split is touched. Data: long-tailed digits (balanced
-selection split), Yeast and red Wine Quality (stratified 70/30), from the offline
-copies in ../shared/data (or SKART_DATA). One torch thread::
+* ``m=k``: classes with fewer than ``k`` validation rows are unscored (neutral
+  weight);
+* ``shrink a``: F1 shrunk towards the mean F1 of the scored classes, as the
+  posterior mean under a prior worth ``a`` half-rows of evidence,
+  ``(2 TP + a * mean_f1) / (n_pred + n_true + a)``; F1 is ``2 TP / (n_pred +
+  n_true)``, so a class with a large support keeps its F1 and a class with one
+  missed row moves from 0 to ``a * mean_f1 / (1 + n_pred + a)``.
 
-    python benchmarks/study_min_support.py --seeds 10
+The baseline (``art=False``) is given for reference. The measure is macro-F1 on a
+*selection* split that neither training nor ART's validation fold sees; no test
+split is touched. Also reported: the largest class share of ART's sampling
+distribution, averaged over the epochs (the symptom: one tiny class hogging the
+batches). Data: long-tailed digits (balanced selection split), Yeast, red Wine
+Quality and Glass (stratified 70/30), from the offline copies in ../shared/data
+(or SKART_DATA). One torch thread::
+
+    python benchmarks/study_min_support.py --seeds 10 --out study_min_support.csv
 """
 
 import argparse
@@ -20,14 +30,23 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
+from scipy.stats import wilcoxon
 from sklearn.datasets import load_digits
 from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
+from study_early_stopping import load  # the binary sets and their splits
 
 from skart import ARTClassifier
-from skart.datasets import fetch_wine_quality, fetch_yeast, make_long_tailed
+from skart.datasets import (
+    fetch_glass,
+    fetch_wine_quality,
+    fetch_yeast,
+    make_long_tailed,
+)
+from skart.datasets._imblearn_benchmark import IMBLEARN_BENCHMARK_FILES
 
 DATA = Path(
     os.environ.get(
@@ -43,6 +62,31 @@ def f1_min_support(y_true, y_pred, labels, m):
     return scores
 
 
+def f1_shrunk(y_true, y_pred, labels, a):
+    """Per-class F1 shrunk towards the mean F1 of the classes with validation rows."""
+    k = len(labels)
+    n_true = np.bincount(y_true, minlength=k)
+    n_pred = np.bincount(y_pred, minlength=k)
+    tp = np.bincount(y_true[y_true == y_pred], minlength=k)
+    scored = n_true > 0
+    raw = np.divide(2.0 * tp, n_pred + n_true, out=np.zeros(k), where=scored)
+    prior = raw[scored].mean()
+    scores = (2.0 * tp + a * prior) / (n_pred + n_true + a)
+    scores[~scored] = np.nan
+    return scores
+
+
+POLICIES = {
+    "baseline": None,
+    "raw F1 (default)": "f1",
+    "m=2": functools.partial(f1_min_support, m=2),
+    "m=3": functools.partial(f1_min_support, m=3),
+    "shrink a=2": functools.partial(f1_shrunk, a=2.0),
+    "shrink a=8": functools.partial(f1_shrunk, a=8.0),
+}
+DEFAULT = "raw F1 (default)"
+
+
 def splits(name, seed):
     if name == "digits-LT":
         X, y = load_digits(return_X_y=True)
@@ -53,7 +97,11 @@ def splits(name, seed):
             X_tr, y_tr, imbalance_factor=0.03, random_state=seed
         )
     else:
-        fetch = {"yeast": fetch_yeast, "wine": fetch_wine_quality}[name]
+        fetch = {
+            "yeast": fetch_yeast,
+            "wine": fetch_wine_quality,
+            "glass": fetch_glass,
+        }[name]
         X, y = fetch(data_home=DATA, return_X_y=True, download_if_missing=False)
         X_tr, X_sel, y_tr, y_sel = train_test_split(
             X, y, test_size=0.3, stratify=y, random_state=seed
@@ -65,29 +113,65 @@ def splits(name, seed):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--out", default="study_min_support.csv")
+    parser.add_argument(
+        "--binary",
+        action="store_true",
+        help="the 22 binary imbalanced-learn sets (at most 2000 rows, the splits of "
+        "study_early_stopping.py) instead of the multi-class ones",
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
-    policies = {"baseline": None, "m=1 (default)": 1, "m=2": 2, "m=3": 3, "m=5": 5}
-    print("| data | " + " | ".join(policies) + " |\n|---|" + "---|" * len(policies))
-    for name in ("digits-LT", "yeast", "wine"):
-        res = {p: [] for p in policies}
+    rows = []
+    names, policies = ("digits-LT", "yeast", "wine", "glass"), POLICIES
+    if args.binary:
+        names = sorted(IMBLEARN_BENCHMARK_FILES)
+        keep = (DEFAULT, "shrink a=2", "shrink a=8")
+        policies = {k: POLICIES[k] for k in keep}
+    for name in names:
         for seed in range(args.seeds):
-            X_tr, X_sel, y_tr, y_sel = splits(name, seed)
-            for policy, m in policies.items():
-                metric = (
-                    "f1" if m in (None, 1) else functools.partial(f1_min_support, m=m)
+            if args.binary:
+                X_tr, X_sel, y_tr, y_sel = load(name, 2000, seed)
+            else:
+                X_tr, X_sel, y_tr, y_sel = splits(name, seed)
+            for policy, metric in policies.items():
+                art = metric is not None
+                clf = ARTClassifier(art=art, metric=metric or "f1", random_state=seed)
+                clf.fit(X_tr, y_tr)
+                share = np.max(clf.history_[:, "p"], axis=1).mean() if art else np.nan
+                rows.append(
+                    {
+                        "data": name,
+                        "seed": seed,
+                        "policy": policy,
+                        "macro_f1": f1_score(
+                            y_sel, clf.predict(X_sel), average="macro"
+                        ),
+                        "max_share": share,
+                    }
                 )
-                clf = ARTClassifier(art=m is not None, metric=metric, random_state=seed)
-                res[policy].append(
-                    f1_score(y_sel, clf.fit(X_tr, y_tr).predict(X_sel), average="macro")
-                )
-        ref = np.array(res["m=1 (default)"])
-        cells = []
-        for policy, vals in res.items():
-            vals = np.array(vals)
-            wins = int(np.sum(vals > ref)) if policy != "m=1 (default)" else "-"
-            cells.append(f"{vals.mean():.3f} ± {vals.std():.3f} (>{wins})")
-        print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
+            print(name, seed, flush=True)
+    df = pd.DataFrame(rows)
+    df.to_csv(args.out, index=False)
+    summarize(df)
+
+
+def summarize(df):
+    """Mean macro-F1 per data set and policy; paired Wilcoxon against the default."""
+    policies = [p for p in POLICIES if p in set(df.policy)]
+    means = df.pivot_table(index="data", columns="policy", values="macro_f1")
+    share = df.pivot_table(index="data", columns="policy", values="max_share")
+    print(means[policies].round(3).to_markdown())
+    print(share[[p for p in policies if p != "baseline"]].round(3).to_markdown())
+    wide = df.pivot_table(index=["data", "seed"], columns="policy", values="macro_f1")
+    for policy in policies[policies.index(DEFAULT) + 1 :]:
+        diff = wide[policy] - wide[DEFAULT]
+        print(
+            f"{policy} - default: {100 * diff.mean():+.2f} points over "
+            f"{len(diff)} (data, seed) pairs, wins {int((diff > 0).sum())}, "
+            f"losses {int((diff < 0).sum())}, Wilcoxon p = "
+            f"{wilcoxon(diff).pvalue if np.any(diff != 0) else 1.0:.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -190,17 +190,25 @@ class Net(NeuralNetClassifier):
         criterion = self.criterion_
         if training or weights is None or not hasattr(criterion, "reduction"):
             return super().get_loss(y_pred, y_true, X=X, training=training)
-        # The weighted mean of the per-row losses. skorch averages the batch
-        # losses by batch size, so each batch is scaled by the fold's mean
-        # weight: the epoch's valid_loss is then sum(w * l) / sum(w).
-        start = self._valid_row
-        w = weights[start : start + len(y_true)]  # (B,)
-        self._valid_row = start + len(y_true)
         reduction, criterion.reduction = criterion.reduction, "none"
         try:
             losses = super().get_loss(y_pred, y_true, X=X, training=False)  # (B,)
         finally:
             criterion.reduction = reduction
+        return self.weighted_valid_loss(losses)
+
+    def weighted_valid_loss(self, losses):
+        """The weighted mean of a validation batch's per-row ``losses``.
+
+        The batch's rows are the next ones of the validation iterator, whose
+        weights are ``valid_sample_weight``. skorch averages the batch losses
+        by batch size, so each batch is scaled by the fold's mean weight: the
+        epoch's ``valid_loss`` is then ``sum(w * l) / sum(w)``.
+        """
+        weights = self.valid_sample_weight
+        start = self._valid_row
+        w = weights[start : start + len(losses)].to(losses.dtype)  # (B,)
+        self._valid_row = start + len(losses)
         return (w * losses).mean() / weights.mean()
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
@@ -517,10 +525,24 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         net = self.net_
         net.warm_start = True  # skorch's fit then skips initialize()
         net.initialize()
-        net.module_.load_state_dict(previous_net.module_.state_dict())
-        if isinstance(net.criterion_, torch.nn.Module):
-            net.criterion_.load_state_dict(previous_net.criterion_.state_dict())
-        net.optimizer_.load_state_dict(previous_net.optimizer_.state_dict())
+        # Every module and criterion of the net (a method's second module,
+        # such as AutoSMOTE's decision networks, included) and the optimiser.
+        try:
+            for name in net._modules + net._criteria:
+                module = getattr(net, name + "_")
+                if isinstance(module, torch.nn.Module):
+                    module.load_state_dict(
+                        getattr(previous_net, name + "_").state_dict()
+                    )
+            net.optimizer_.load_state_dict(previous_net.optimizer_.state_dict())
+        except (RuntimeError, ValueError) as exc:
+            raise ValueError(
+                "warm_start=True continues the fitted network, but the parameters "
+                "now build a network of another shape (a module__* or other "
+                "architecture parameter changed since the last fit). Restore "
+                "them, or set warm_start=False to train a new network. "
+                f"torch said: {exc}"
+            ) from exc
         for group in net.optimizer_.param_groups:
             # The moments carry over; the learning rate starts a new cycle.
             group["lr"] = self.lr

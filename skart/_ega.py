@@ -671,7 +671,8 @@ class EGAClassifier(BaseNetClassifier):
             n_classes = len(data.class_counts)
             sizes = np.bincount(data.y_train, data.w_train, minlength=n_classes)
             counts = np.bincount(data.y_train[data.w_train > 0], minlength=n_classes)
-        minority = np.flatnonzero(sizes < sizes.max())
+        # A class whose rows all weigh 0 is absent, as if they were removed.
+        minority = np.flatnonzero((sizes < sizes.max()) & (sizes > 0))
         for k in minority:
             if round(self.synthetic_ratio * counts[k]) < 1:
                 raise ValueError(

@@ -57,13 +57,14 @@ def sample_subset(y, err, target, mu, sigma, rng):
     Every class with more than ``target`` rows gives ``target`` rows drawn
     without replacement with probabilities proportional to
     ``g(err; mu, sigma)`` (uniform when ``mu`` is None); smaller classes are
-    kept whole. With two classes and ``target`` the minority count this is
+    kept whole. ``target`` is one count for every class or one per class. With two classes and ``target`` the minority count this is
     Algorithm 1 of the paper: all minority rows plus as many majority rows.
     """
     picked = []
     for c in range(y.max() + 1):
         rows = np.flatnonzero(y == c)
-        if len(rows) <= target:
+        target_c = target if np.ndim(target) == 0 else target[c]
+        if len(rows) <= target_c:
             picked.append(rows)
             continue
         if mu is None:
@@ -72,10 +73,10 @@ def sample_subset(y, err, target, mu, sigma, rng):
             # log-space so a small sigma cannot underflow every weight to 0
             log_w = -0.5 * ((err[rows] - mu) / sigma) ** 2
             w = np.exp(log_w - log_w.max())
-            if np.count_nonzero(w) < target:
+            if np.count_nonzero(w) < target_c:
                 w = w + 1e-300
             p = w / w.sum()
-        picked.append(rng.choice(rows, size=target, replace=False, p=p))
+        picked.append(rng.choice(rows, size=target_c, replace=False, p=p))
     return np.sort(np.concatenate(picked))
 
 
@@ -146,12 +147,12 @@ class Cascade:
         Source of every random draw.
     w_tr, w_va : ndarray or None, default=None
         Sample weights of the folds (all positive), or None. They weight the
-        error histograms of the state, and each member is fitted with
-        ``sample_weight``: class ``c`` of the subset gets the weight mass
-        ``min(W_c, T)`` (``W_c`` its total weight in the training fold,
-        ``T = target * min_c W_c / min_c n_c``), shared by its rows in
-        proportion to their weights. The scorer gets ``w_va`` as its third
+        error histograms of the state; the scorer gets ``w_va`` as its third
         argument.
+    class_mass : ndarray of shape (n_classes,), default=None
+        With ``w_tr``: the weight each class has in a member's subset; each
+        member is fitted with ``sample_weight``, the rows of class ``c``
+        sharing ``class_mass[c]`` in proportion to their weights.
     """
 
     def __init__(
@@ -170,18 +171,10 @@ class Cascade:
         rng,
         w_tr=None,
         w_va=None,
+        class_mass=None,
     ):
         self.estimator = estimator
-        self.w_tr, self.w_va = w_tr, w_va
-        if w_tr is not None:
-            mass = np.bincount(y_tr, w_tr, minlength=n_classes)
-            counts = np.bincount(y_tr, minlength=n_classes)
-            smallest = np.argmin(counts)
-            # The target in weight: as many times the smallest class's weight
-            # as ``target`` is times its rows.
-            self.class_mass = np.minimum(
-                mass, target * mass[smallest] / counts[smallest]
-            )
+        self.w_tr, self.w_va, self.class_mass = w_tr, w_va, class_mass
         self.X_tr, self.y_tr, self.X_va, self.y_va = X_tr, y_tr, X_va, y_va
         self.n_classes, self.n_bins, self.sigma = n_classes, n_bins, sigma
         self.target, self.scorer, self.rng = target, scorer, rng

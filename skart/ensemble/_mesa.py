@@ -287,6 +287,9 @@ class MESAClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 f"choose sampling_ratio between {1 / counts.min():.3g} and "
                 f"{counts.max() / counts.min():.3g}."
             )
+        class_mass = None
+        if w_tr is not None:
+            target, class_mass = self._weighted_targets(y_tr, w_tr)
         sampler = self._resolve_sampler(
             (X_tr, self.classes_[y_tr], X_va, self.classes_[y_va]), rng
         )
@@ -317,6 +320,7 @@ class MESAClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             rng=rng,
             w_tr=w_tr,
             w_va=w_va,
+            class_mass=class_mass,
         )
         cascade.step()
         actions, states = [], []
@@ -350,6 +354,20 @@ class MESAClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.validation_scores_ = np.asarray(cascade.scores)
         self.fit_time_ = time.perf_counter() - start
         return self
+
+    def _weighted_targets(self, y_tr, w_tr):
+        """Rows and weight of each class in a member's subset, in a weighted fit.
+
+        As repeated rows would: the class sizes are their weights ``W_c``, a
+        member takes ``T = sampling_ratio * min(W)`` of each class (all of a
+        class with ``W_c <= T``), that is ``T / mean(w_c)`` of its rows.
+        """
+        n_classes = len(self.classes_)
+        counts = np.bincount(y_tr, minlength=n_classes)
+        mass = np.bincount(y_tr, w_tr, minlength=n_classes)
+        T = self.sampling_ratio * mass.min()
+        rows = np.round(T * counts / mass).astype(np.int64)
+        return np.clip(rows, 1, counts), np.minimum(mass, T)
 
     def _check_sample_weight(self, X, y_enc, sample_weight):
         """Drop the rows of weight 0; return X, y and the weights (None if equal)."""

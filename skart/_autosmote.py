@@ -869,7 +869,9 @@ class AutoSMOTEClassifier(BaseNetClassifier):
         self._check_aggregations()
         # Candidates are built in input space: rows must be dense 2-d vectors.
         fitted = {
-            k: v for k, v in vars(self).items() if k in ("n_features_in_", "feature_names_in_")
+            k: v
+            for k, v in vars(self).items()
+            if k in ("n_features_in_", "feature_names_in_")
         }
         check_X(self, X, reset=True, accept_sparse=False, allow_nd=False)
         if self.warm_start:
@@ -889,9 +891,10 @@ class AutoSMOTEClassifier(BaseNetClassifier):
         if data.w_train is not None:
             # The strategy reads class sizes: in a weighted fit, the rows an
             # epoch draws of each class (its share of the total weight).
-            share = np.bincount(
-                data.y_train, data.w_train, minlength=len(self.classes_)
-            ) / data.w_train.sum()
+            share = (
+                np.bincount(data.y_train, data.w_train, minlength=len(self.classes_))
+                / data.w_train.sum()
+            )
             sizes = np.round(share * len(data.y_train)).astype(np.int64)
             labels = np.repeat(self.classes_, sizes)
         strategy = check_sampling_strategy(

@@ -271,7 +271,9 @@ class EGANet(Net):
         vi = meta.valid_stream.next()
         X_val, y_val = meta.valid.take(vi)
         w_val = (
-            None if meta.valid_weights is None else meta.valid_weights.index_select(0, vi)
+            None
+            if meta.valid_weights is None
+            else meta.valid_weights.index_select(0, vi)
         )
         loss, logits, grads, grad_Z, _ = meta_gradients(
             module,
@@ -686,8 +688,12 @@ class EGAClassifier(BaseNetClassifier):
 
     def _synthetic_init(self, data, minority):
         """Starting points: copies of the seeding rows (after phase 1)."""
-        seeds = data.y_train if data.w_train is None else (
-            np.where(data.w_train > 0, data.y_train, -1)  # weight 0: no seed
+        seeds = (
+            data.y_train
+            if data.w_train is None
+            else (
+                np.where(data.w_train > 0, data.y_train, -1)  # weight 0: no seed
+            )
         )
         rows = [np.flatnonzero(seeds == k) for k in minority]
         if self.confidence < 1 and minority.size:
@@ -714,9 +720,7 @@ class EGAClassifier(BaseNetClassifier):
         previous = vars(self).pop("_previous_points", None)  # a warm start's
         if self.lr_schedule == "cosine":
             # Phase 1's optimiser anneals over phase 1 (phase 2 steps by SGD).
-            net.set_params(
-                callbacks__lr_scheduler__T_max=max(self.pretrain_epochs, 1)
-            )
+            net.set_params(callbacks__lr_scheduler__T_max=max(self.pretrain_epochs, 1))
         best_epoch = getattr(self, "best_epoch_", None) if previous else None
         if self.pretrain_epochs > 0:
             net.fit(data.train_ds, None, epochs=self.pretrain_epochs)

@@ -422,7 +422,9 @@ def test_weighted_validation_loss_is_the_weighted_mean(data):
     first = net.get_loss(logits[:20], target[:20], training=False)
     second = net.get_loss(logits[20:], target[20:], training=False)
     per_row = torch.nn.functional.cross_entropy(logits, target, reduction="none")
-    torch.testing.assert_close((20 * first + 10 * second) / 30, (w * per_row).sum() / w.sum())
+    torch.testing.assert_close(
+        (20 * first + 10 * second) / 30, (w * per_row).sum() / w.sum()
+    )
 
 
 def test_weighted_seeds_and_budgets(data):

@@ -193,9 +193,7 @@ ESTIMATORS = {
     "autosmote": lambda **p: AutoSMOTEClassifier(
         **{"max_epochs": 6, "lr": 1e-2, "k_max": 3, "random_state": 0, **p}
     ),
-    "mesa": lambda **p: MESAClassifier(
-        **{"n_estimators": 4, "random_state": 0, **p}
-    ),
+    "mesa": lambda **p: MESAClassifier(**{"n_estimators": 4, "random_state": 0, **p}),
 }
 
 
@@ -253,9 +251,7 @@ def _flipped_region(seed=3):
 def test_zero_weights_act_as_removing_rows_in_networks(name, params):
     X, y, y_bad, corrupt, X_test, y_test = _flipped_region()
     removed = ESTIMATORS[name](**params).fit(X[~corrupt], y[~corrupt])
-    weighted = ESTIMATORS[name](**params).fit(
-        X, y_bad, sample_weight=(~corrupt) * 1.0
-    )
+    weighted = ESTIMATORS[name](**params).fit(X, y_bad, sample_weight=(~corrupt) * 1.0)
     everything = ESTIMATORS[name](**params).fit(X, y_bad)
     acc = {
         "removed": removed.score(X_test, y_test),

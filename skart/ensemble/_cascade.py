@@ -219,7 +219,9 @@ class Cascade:
         if self.w_tr is None:
             est.fit(self.X_tr[idx], self.y_tr[idx])
         else:
-            est.fit(self.X_tr[idx], self.y_tr[idx], sample_weight=self.member_weights(idx))
+            est.fit(
+                self.X_tr[idx], self.y_tr[idx], sample_weight=self.member_weights(idx)
+            )
         t = len(self.members)
         # F_{t+1} = (t F_t + f_{t+1}) / (t + 1)
         self.proba_tr = (

@@ -734,7 +734,6 @@ class EGAClassifier(BaseNetClassifier):
         if previous is not None:
             # A warm start goes on with the points it learned.
             Z, y_z, Z_init, w_z = previous
-            idx = np.arange(len(y_z))
         else:
             idx = self._synthetic_init(data, minority)
             if idx.size == 0:

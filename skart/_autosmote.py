@@ -887,6 +887,32 @@ class AutoSMOTEClassifier(BaseNetClassifier):
     # -- hooks --------------------------------------------------------------
 
     def _net_kwargs(self, data):
+        generator = functools.partial(
+            DecisionNets,
+            data.n_features,
+            len(self.classes_),
+            variant=self.variant,
+            n_cohorts=self.n_cohorts,
+            k_max=self.k_max,
+            n_aggregations=len(self.aggregations),
+            weighted="weighted" in self.aggregations,
+            hidden_units=tuple(self.decision_hidden_units),
+        )
+        kwargs = {
+            "generator": generator,
+            "aggregations": tuple(self.aggregations),
+            "min_participation": self.min_participation,
+            "objective": self.objective,
+            "criterion__reduction": "none",
+        }
+        if data.y_train is None:
+            # load_fitted: the decision networks without a pool of seeds
+            # (their weights and sampling_strategy_ come from the file).
+            return kwargs
+        return {**kwargs, **self._seed_pool(data)}
+
+    def _seed_pool(self, data):
+        """The pool of seeds and the validation fold of the bilevel step."""
         labels = self.classes_[data.y_train]
         if data.w_train is not None:
             # The strategy reads class sizes: in a weighted fit, the rows an
@@ -947,25 +973,9 @@ class AutoSMOTEClassifier(BaseNetClassifier):
                 else torch.as_tensor(data.w_train[in_pool], device=device)
             ),
         )
-        generator = functools.partial(
-            DecisionNets,
-            data.n_features,
-            len(self.classes_),
-            variant=self.variant,
-            n_cohorts=self.n_cohorts,
-            k_max=self.k_max,
-            n_aggregations=len(self.aggregations),
-            weighted="weighted" in self.aggregations,
-            hidden_units=tuple(self.decision_hidden_units),
-        )
         return {
-            "generator": generator,
             "pool": pool,
-            "aggregations": tuple(self.aggregations),
-            "min_participation": self.min_participation,
-            "objective": self.objective,
             "valid": (data.valid_ds.X, data.valid_ds.y) if len(data.y_valid) else None,
-            "criterion__reduction": "none",
         }
 
     def _method_callbacks(self, data):

@@ -280,7 +280,9 @@ class FitData:
     ----------
     X_train, y_train, X_valid, y_valid
         The folds after the input checks: features as validated (ndarray or
-        CSR), labels encoded as int64 class indices.
+        CSR), labels encoded as int64 class indices. None, as every fold
+        below, when :meth:`BaseNetClassifier.load_fitted` rebuilds the net
+        (``class_counts``, ``n_features`` and ``seed`` are set then).
     train_ds, valid_ds : ArrayDataset
         The same folds as tensors on the training device.
     class_counts : ndarray of shape (n_classes,)
@@ -703,20 +705,39 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         """
         state, attributes = load_state(self, path, torch.device(self.device))
         vars(self).update(attributes)
-        net_kwargs = state["net"]
+        # No training data: the hooks see None folds (and build no pools).
         data = FitData(
-            n_features=net_kwargs.get("module__n_features", 0),
-            class_counts=self.class_counts_,
-            sampler=None,
-            seed=0,
+            X_train=None,
+            y_train=None,
+            X_valid=None,
+            y_valid=None,
+            w_train=None,
+            w_valid=None,
+            train_ds=None,
             valid_ds=None,
             valid_weights=None,
+            class_counts=self.class_counts_,
+            n_features=state["net"].get("module__n_features", self.n_features_in_),
+            seed=0,
+            rng=None,
+            sampler=None,
         )
         self.net_ = self._build_net(data)
         self.net_.initialize()
-        self.net_.module_.load_state_dict(state["module"])
-        if state["criterion"]:
-            self.net_.criterion_.load_state_dict(state["criterion"])
+        modules = state["modules"]
+        names = [
+            name
+            for name in self.net_._modules + self.net_._criteria
+            if isinstance(getattr(self.net_, name + "_"), torch.nn.Module)
+        ]
+        if sorted(names) != sorted(modules):
+            raise ValueError(
+                f"{path} holds the modules {sorted(modules)}, but this estimator "
+                f"builds {sorted(names)}: re-create it with the parameters it was "
+                "fitted with."
+            )
+        for name in names:
+            getattr(self.net_, name + "_").load_state_dict(modules[name])
         self.net_.history = History(json.loads(state["history"]))
         self._release_fit_data()
         return self

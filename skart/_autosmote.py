@@ -947,7 +947,7 @@ class AutoSMOTEClassifier(BaseNetClassifier):
                     "row (random oversampling). Give the class more rows for "
                     "interpolated ones.",
                     UserWarning,
-                    stacklevel=2,
+                    stacklevel=3,
                 )
             elif n_c <= self.k_max:
                 warnings.warn(
@@ -956,7 +956,7 @@ class AutoSMOTEClassifier(BaseNetClassifier):
                     f"at most {n_c - 1} neighbours (larger k are masked). Lower "
                     "k_max to silence this.",
                     UserWarning,
-                    stacklevel=2,
+                    stacklevel=3,
                 )
         device = torch.device(self.device)
         self._pool_np = (y_pool, neighbors)

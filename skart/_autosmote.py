@@ -249,7 +249,7 @@ class SeedPool:
     the class, as SMOTE draws them.
     """
 
-    def __init__(self, X, y, neighbors, n_neighbors, budgets, n_train):
+    def __init__(self, X, y, neighbors, n_neighbors, budgets, n_train, weights=None):
         self.X = X  # (n_pool, d)
         self.y = y  # (n_pool,)
         # Missing neighbours (-1) point at the seed itself: their k are masked.
@@ -262,6 +262,12 @@ class SeedPool:
         )
         self.k_mask[:, 0] |= n_neighbors == 0  # keep a finite softmax; see below
         self.rows = {c: torch.nonzero(y == c)[:, 0] for c in budgets}
+        # Seeds are drawn in proportion to the rows' sample weights, if any.
+        self.row_weights = (
+            None
+            if weights is None
+            else {c: weights[rows] for c, rows in self.rows.items()}
+        )
         self.budgets = budgets
         self.n_train = n_train
 
@@ -271,7 +277,13 @@ class SeedPool:
             expected = budget * n_real / self.n_train
             n = int(expected) + int(torch.rand(()) < expected - int(expected))
             rows = self.rows[c]
-            seeds.append(rows[torch.randint(len(rows), (n,), device=rows.device)])
+            if self.row_weights is None:
+                pick = torch.randint(len(rows), (n,), device=rows.device)
+            elif n:
+                pick = torch.multinomial(self.row_weights[c], n, replacement=True)
+            else:
+                pick = torch.zeros(0, dtype=torch.int64, device=rows.device)
+            seeds.append(rows[pick])
         return torch.cat(seeds)
 
 
@@ -343,6 +355,8 @@ class AutoSMOTENet(Net):
     def get_loss(self, y_pred, y_true, X=None, training=False, weight=None):
         # The criterion gives one loss per row (reduction="none").
         per_row = self.criterion_(y_pred, y_true)
+        if not training and self.valid_sample_weight is not None:
+            return self.weighted_valid_loss(per_row)
         if weight is None:
             return per_row.mean()
         return (per_row * weight).sum() / weight.sum()
@@ -413,9 +427,20 @@ class AutoSMOTENet(Net):
         logits = torch.func.functional_call(self.module_, lookahead, (X_valid[rows],))
         # Class-balanced: every class weighs the same in the outer loss, as
         # in the macro-averaged metrics oversampling is meant to improve.
-        class_weight = 1.0 / torch.bincount(y_valid).clamp_min(1).to(logits.dtype)
-        w = class_weight[y_valid[rows]]
-        valid_loss = (self.criterion_(logits, y_valid[rows]) * w).sum() / w.sum()
+        sample_weight = self.valid_sample_weight
+        if sample_weight is None:
+            class_weight = 1.0 / torch.bincount(y_valid).clamp_min(1).to(logits.dtype)
+            w = class_weight[y_valid[rows]]
+            denominator = w.sum()
+        else:
+            # A class's weight is its rows' total sample weight; each row
+            # counts with its own.
+            sample_weight = sample_weight.to(logits.dtype)
+            totals = torch.bincount(y_valid, weights=sample_weight)
+            class_weight = 1.0 / totals.clamp_min(torch.finfo(logits.dtype).tiny)
+            w = class_weight[y_valid[rows]] * sample_weight[rows]
+            denominator = w.sum().clamp_min(torch.finfo(logits.dtype).tiny)
+        valid_loss = (self.criterion_(logits, y_valid[rows]) * w).sum() / denominator
         generator = [p for p in self.generator_.parameters() if p.requires_grad]
         outer = torch.autograd.grad(valid_loss, generator, allow_unused=True)
         for p, g in zip(params, grads):
@@ -603,8 +628,13 @@ class AutoSMOTEClassifier(BaseNetClassifier):
     batch_size : int, default=128
         Real rows per minibatch (synthetic rows come on top).
     patience : int or None, default=None
-        Early stopping patience on the validation loss; ``None`` trains for
-        ``max_epochs``.
+        Early stopping patience on what ``monitor`` watches; ``None`` trains
+        for ``max_epochs``.
+    monitor : {"loss", "metric", "loss_or_metric"}, default="loss"
+        What early stopping watches on the validation fold, as in
+        :class:`~skart.ARTClassifier`: the loss, the mean per-class
+        ``metric``, or either (training goes on while one improves; the best
+        metric epoch is restored).
     lr_schedule : {"cosine"} or None, default=None
         Cosine annealing of the learning rate over ``max_epochs``.
     device : str or torch.device, default="cpu"
@@ -621,6 +651,15 @@ class AutoSMOTEClassifier(BaseNetClassifier):
         on the log-probabilities fitted on the validation fold after training
         (a decision threshold for two classes), as in
         :class:`~skart.ARTClassifier`.
+    warm_start : bool, default=False
+        If True, a second ``fit`` continues the fitted classifier *and*
+        decision networks (``net_.generator_``): their weights, the shared
+        optimiser's state and the history go on for ``max_epochs`` more
+        epochs (the learning rate starts a new cosine cycle; the temperature
+        schedule goes on from the epoch reached). The data must have the same
+        features and classes, and the parameters the same networks
+        (``k_max``, ``aggregations``, ``variant``, ...); the validation fold,
+        the seeds and their neighbours are drawn from the new data.
     **kwargs
         Routed parameters: ``module__*``, ``optimizer__*``,
         ``iterator_train__*``, ``iterator_valid__*``, ``callbacks__*``.
@@ -737,12 +776,14 @@ class AutoSMOTEClassifier(BaseNetClassifier):
         max_epochs=200,
         batch_size=128,
         patience=None,
+        monitor="loss",
         lr_schedule=None,
         device="cpu",
         callbacks=None,
         verbose=0,
         random_state=None,
         decision="argmax",
+        warm_start=False,
         **kwargs,
     ):
         self.module = module
@@ -774,6 +815,8 @@ class AutoSMOTEClassifier(BaseNetClassifier):
         self.verbose = verbose
         self.random_state = random_state
         self.decision = decision
+        self.monitor = monitor
+        self.warm_start = warm_start
         vars(self).update(kwargs)
 
     def _check_aggregations(self):
@@ -791,7 +834,7 @@ class AutoSMOTEClassifier(BaseNetClassifier):
             )
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, *, X_val=None, y_val=None):
+    def fit(self, X, y, *, X_val=None, y_val=None, sample_weight=None):
         """Train the classifier and the decision networks together.
 
         Parameters
@@ -805,6 +848,18 @@ class AutoSMOTEClassifier(BaseNetClassifier):
             ``validation_fraction`` of each class of ``X``.
         y_val : array-like of shape (n_val,), default=None
             Labels of ``X_val``, all among the labels of ``y``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the rows of ``X``. Real rows are drawn in
+            proportion to them (as in :class:`~skart.ARTClassifier`); seeds
+            are drawn within their class in proportion to them, and a row of
+            weight 0 is neither seed nor neighbour; ``sampling_strategy``
+            reads each class's size as its share of the total weight; the
+            validation loss (early stopping, and the class-balanced outer
+            loss of ``objective="bilevel"``) and scores are weighted. A weight
+            of 0 acts as removing the row, an integer weight (statistically)
+            as repeating it (repeated rows would also be each other's
+            nearest neighbours, weighted rows are not), and equal weights
+            give the same model as none. ``X_val`` is scored unweighted.
 
         Returns
         -------
@@ -813,8 +868,16 @@ class AutoSMOTEClassifier(BaseNetClassifier):
         """
         self._check_aggregations()
         # Candidates are built in input space: rows must be dense 2-d vectors.
+        fitted = {
+            k: v
+            for k, v in vars(self).items()
+            if k in ("n_features_in_", "feature_names_in_")
+        }
         check_X(self, X, reset=True, accept_sparse=False, allow_nd=False)
-        return self._fit(X, y, X_val=X_val, y_val=y_val)
+        if self.warm_start:
+            # _fit compares the new data with the fitted: keep what was fitted.
+            vars(self).update(fitted)
+        return self._fit(X, y, X_val=X_val, y_val=y_val, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -824,7 +887,42 @@ class AutoSMOTEClassifier(BaseNetClassifier):
     # -- hooks --------------------------------------------------------------
 
     def _net_kwargs(self, data):
+        generator = functools.partial(
+            DecisionNets,
+            data.n_features,
+            len(self.classes_),
+            variant=self.variant,
+            n_cohorts=self.n_cohorts,
+            k_max=self.k_max,
+            n_aggregations=len(self.aggregations),
+            weighted="weighted" in self.aggregations,
+            hidden_units=tuple(self.decision_hidden_units),
+        )
+        kwargs = {
+            "generator": generator,
+            "aggregations": tuple(self.aggregations),
+            "min_participation": self.min_participation,
+            "objective": self.objective,
+            "criterion__reduction": "none",
+        }
+        if data.y_train is None:
+            # load_fitted: the decision networks without a pool of seeds
+            # (their weights and sampling_strategy_ come from the file).
+            return kwargs
+        return {**kwargs, **self._seed_pool(data)}
+
+    def _seed_pool(self, data):
+        """The pool of seeds and the validation fold of the bilevel step."""
         labels = self.classes_[data.y_train]
+        if data.w_train is not None:
+            # The strategy reads class sizes: in a weighted fit, the rows an
+            # epoch draws of each class (its share of the total weight).
+            share = (
+                np.bincount(data.y_train, data.w_train, minlength=len(self.classes_))
+                / data.w_train.sum()
+            )
+            sizes = np.round(share * len(data.y_train)).astype(np.int64)
+            labels = np.repeat(self.classes_, sizes)
         strategy = check_sampling_strategy(
             self.sampling_strategy, labels, "over-sampling"
         )
@@ -835,6 +933,8 @@ class AutoSMOTEClassifier(BaseNetClassifier):
             if n > 0
         }
         in_pool = np.isin(data.y_train, list(budgets))
+        if data.w_train is not None:
+            in_pool &= data.w_train > 0  # weight 0: neither seed nor neighbour
         X_pool = np.asarray(data.X_train[in_pool], dtype=np.float32)
         y_pool = data.y_train[in_pool]
         neighbors, n_neighbors = class_neighbors(X_pool, y_pool, self.k_max)
@@ -847,7 +947,7 @@ class AutoSMOTEClassifier(BaseNetClassifier):
                     "row (random oversampling). Give the class more rows for "
                     "interpolated ones.",
                     UserWarning,
-                    stacklevel=2,
+                    stacklevel=3,
                 )
             elif n_c <= self.k_max:
                 warnings.warn(
@@ -856,7 +956,7 @@ class AutoSMOTEClassifier(BaseNetClassifier):
                     f"at most {n_c - 1} neighbours (larger k are masked). Lower "
                     "k_max to silence this.",
                     UserWarning,
-                    stacklevel=2,
+                    stacklevel=3,
                 )
         device = torch.device(self.device)
         self._pool_np = (y_pool, neighbors)
@@ -867,26 +967,15 @@ class AutoSMOTEClassifier(BaseNetClassifier):
             torch.from_numpy(n_neighbors).to(device),
             budgets,
             len(data.y_train),
-        )
-        generator = functools.partial(
-            DecisionNets,
-            data.n_features,
-            len(self.classes_),
-            variant=self.variant,
-            n_cohorts=self.n_cohorts,
-            k_max=self.k_max,
-            n_aggregations=len(self.aggregations),
-            weighted="weighted" in self.aggregations,
-            hidden_units=tuple(self.decision_hidden_units),
+            weights=(
+                None
+                if data.w_train is None
+                else torch.as_tensor(data.w_train[in_pool], device=device)
+            ),
         )
         return {
-            "generator": generator,
             "pool": pool,
-            "aggregations": tuple(self.aggregations),
-            "min_participation": self.min_participation,
-            "objective": self.objective,
             "valid": (data.valid_ds.X, data.valid_ds.y) if len(data.y_valid) else None,
-            "criterion__reduction": "none",
         }
 
     def _method_callbacks(self, data):

@@ -190,17 +190,25 @@ class Net(NeuralNetClassifier):
         criterion = self.criterion_
         if training or weights is None or not hasattr(criterion, "reduction"):
             return super().get_loss(y_pred, y_true, X=X, training=training)
-        # The weighted mean of the per-row losses. skorch averages the batch
-        # losses by batch size, so each batch is scaled by the fold's mean
-        # weight: the epoch's valid_loss is then sum(w * l) / sum(w).
-        start = self._valid_row
-        w = weights[start : start + len(y_true)]  # (B,)
-        self._valid_row = start + len(y_true)
         reduction, criterion.reduction = criterion.reduction, "none"
         try:
             losses = super().get_loss(y_pred, y_true, X=X, training=False)  # (B,)
         finally:
             criterion.reduction = reduction
+        return self.weighted_valid_loss(losses)
+
+    def weighted_valid_loss(self, losses):
+        """The weighted mean of a validation batch's per-row ``losses``.
+
+        The batch's rows are the next ones of the validation iterator, whose
+        weights are ``valid_sample_weight``. skorch averages the batch losses
+        by batch size, so each batch is scaled by the fold's mean weight: the
+        epoch's ``valid_loss`` is then ``sum(w * l) / sum(w)``.
+        """
+        weights = self.valid_sample_weight
+        start = self._valid_row
+        w = weights[start : start + len(losses)].to(losses.dtype)  # (B,)
+        self._valid_row = start + len(losses)
         return (w * losses).mean() / weights.mean()
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
@@ -272,7 +280,9 @@ class FitData:
     ----------
     X_train, y_train, X_valid, y_valid
         The folds after the input checks: features as validated (ndarray or
-        CSR), labels encoded as int64 class indices.
+        CSR), labels encoded as int64 class indices. None, as every fold
+        below, when :meth:`BaseNetClassifier.load_fitted` rebuilds the net
+        (``class_counts``, ``n_features`` and ``seed`` are set then).
     train_ds, valid_ds : ArrayDataset
         The same folds as tensors on the training device.
     class_counts : ndarray of shape (n_classes,)
@@ -517,10 +527,24 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         net = self.net_
         net.warm_start = True  # skorch's fit then skips initialize()
         net.initialize()
-        net.module_.load_state_dict(previous_net.module_.state_dict())
-        if isinstance(net.criterion_, torch.nn.Module):
-            net.criterion_.load_state_dict(previous_net.criterion_.state_dict())
-        net.optimizer_.load_state_dict(previous_net.optimizer_.state_dict())
+        # Every module and criterion of the net (a method's second module,
+        # such as AutoSMOTE's decision networks, included) and the optimiser.
+        try:
+            for name in net._modules + net._criteria:
+                module = getattr(net, name + "_")
+                if isinstance(module, torch.nn.Module):
+                    module.load_state_dict(
+                        getattr(previous_net, name + "_").state_dict()
+                    )
+            net.optimizer_.load_state_dict(previous_net.optimizer_.state_dict())
+        except (RuntimeError, ValueError) as exc:
+            raise ValueError(
+                "warm_start=True continues the fitted network, but the parameters "
+                "now build a network of another shape (a module__* or other "
+                "architecture parameter changed since the last fit). Restore "
+                "them, or set warm_start=False to train a new network. "
+                f"torch said: {exc}"
+            ) from exc
         for group in net.optimizer_.param_groups:
             # The moments carry over; the learning rate starts a new cycle.
             group["lr"] = self.lr
@@ -681,20 +705,39 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         """
         state, attributes = load_state(self, path, torch.device(self.device))
         vars(self).update(attributes)
-        net_kwargs = state["net"]
+        # No training data: the hooks see None folds (and build no pools).
         data = FitData(
-            n_features=net_kwargs.get("module__n_features", 0),
-            class_counts=self.class_counts_,
-            sampler=None,
-            seed=0,
+            X_train=None,
+            y_train=None,
+            X_valid=None,
+            y_valid=None,
+            w_train=None,
+            w_valid=None,
+            train_ds=None,
             valid_ds=None,
             valid_weights=None,
+            class_counts=self.class_counts_,
+            n_features=state["net"].get("module__n_features", self.n_features_in_),
+            seed=0,
+            rng=None,
+            sampler=None,
         )
         self.net_ = self._build_net(data)
         self.net_.initialize()
-        self.net_.module_.load_state_dict(state["module"])
-        if state["criterion"]:
-            self.net_.criterion_.load_state_dict(state["criterion"])
+        modules = state["modules"]
+        names = [
+            name
+            for name in self.net_._modules + self.net_._criteria
+            if isinstance(getattr(self.net_, name + "_"), torch.nn.Module)
+        ]
+        if sorted(names) != sorted(modules):
+            raise ValueError(
+                f"{path} holds the modules {sorted(modules)}, but this estimator "
+                f"builds {sorted(names)}: re-create it with the parameters it was "
+                "fitted with."
+            )
+        for name in names:
+            getattr(self.net_, name + "_").load_state_dict(modules[name])
         self.net_.history = History(json.loads(state["history"]))
         self._release_fit_data()
         return self

@@ -52,7 +52,7 @@ def lookahead_params(module, grads, eta1):
     return {n: torch.add(p, g, alpha=-eta1) for (n, p), g in zip(named, grads)}
 
 
-def meta_gradients(module, criterion, Z, y_z, X, y, X_val, y_val, eta1):
+def meta_gradients(module, criterion, Z, y_z, X, y, X_val, y_val, eta1, *, w_val=None):
     """Compute one EGA meta step without updating anything.
 
     The step returns the inner gradient ``g`` of the network and the
@@ -90,6 +90,12 @@ def meta_gradients(module, criterion, Z, y_z, X, y, X_val, y_val, eta1):
         Their labels.
     eta1 : float
         Step size of the look-ahead.
+    w_val : torch.Tensor of shape (n_val,), default=None
+        Sample weights of the validation rows, scaled to mean 1 over the
+        validation fold: the outer loss is then ``mean(w_val * l)``, an
+        unbiased estimate of the fold's weighted mean loss. ``criterion`` must
+        have a ``reduction`` attribute (as torch's losses do). ``None``: the
+        plain mean.
 
     Returns
     -------
@@ -125,7 +131,11 @@ def meta_gradients(module, criterion, Z, y_z, X, y, X_val, y_val, eta1):
     training = module.training
     module.train(False)
     try:
-        loss_val = criterion(functional_call(module, theta, (X_val,)), y_val)
+        logits_val = functional_call(module, theta, (X_val,))
+        if w_val is None:
+            loss_val = criterion(logits_val, y_val)
+        else:
+            loss_val = (w_val * per_row_loss(criterion, logits_val, y_val)).mean()
     finally:
         module.train(training)
     (grad_Z,) = torch.autograd.grad(loss_val, Z)
@@ -136,6 +146,22 @@ def meta_gradients(module, criterion, Z, y_z, X, y, X_val, y_val, eta1):
         grad_Z,
         loss_val.detach(),
     )
+
+
+def per_row_loss(criterion, logits, target):
+    """``criterion``'s loss of each row, through its ``reduction`` attribute."""
+    if not hasattr(criterion, "reduction"):
+        raise ValueError(
+            f"A weighted fit needs the loss of each validation row, but the "
+            f"criterion {criterion!r} has no `reduction` attribute. Use a torch "
+            "loss module (e.g. torch.nn.CrossEntropyLoss) or fit without "
+            "sample_weight."
+        )
+    reduction, criterion.reduction = criterion.reduction, "none"
+    try:
+        return criterion(logits, target)  # (n,)
+    finally:
+        criterion.reduction = reduction
 
 
 class IndexStream:
@@ -164,14 +190,49 @@ class IndexStream:
         return idx.to(self.device)
 
 
+class WeightedIndexStream:
+    """Batches of row indices drawn with replacement in proportion to ``weights``.
+
+    Rows of weight 0 are never drawn; a row of integer weight ``k`` is drawn
+    as often, in distribution, as ``k`` copies of it would be by
+    :class:`IndexStream`.
+    """
+
+    def __init__(self, weights, batch_size, seed, device):
+        self.weights = torch.as_tensor(weights, dtype=torch.float64)
+        self.batch_size = batch_size
+        self.generator = torch.Generator().manual_seed(seed)
+        self.device = device
+
+    def next(self):
+        idx = torch.multinomial(
+            self.weights, self.batch_size, replacement=True, generator=self.generator
+        )
+        return idx.to(self.device)
+
+
 class MetaState:
     """What phase 2 of a fit holds: the synthetic points and the batch streams."""
 
-    def __init__(self, Z, y_z, valid, *, eta1, eta2, synthetic_stream, valid_stream):
+    def __init__(
+        self,
+        Z,
+        y_z,
+        valid,
+        *,
+        eta1,
+        eta2,
+        synthetic_stream,
+        valid_stream,
+        Z_init=None,
+        valid_weights=None,
+    ):
         self.Z = Z
-        self.Z_init = Z.clone()
+        self.Z_init = Z.clone() if Z_init is None else Z_init
         self.y_z = y_z
         self.valid = valid
+        # Validation weights scaled to mean 1 over the fold, or None.
+        self.valid_weights = valid_weights
         self.eta1 = eta1
         self.eta2 = eta2
         self.synthetic_stream = synthetic_stream
@@ -207,7 +268,13 @@ class EGANet(Net):
                     p.add_(g, alpha=-meta.eta1)
             return {"loss": loss.detach(), "y_pred": logits.detach()}
         zi = meta.synthetic_stream.next()
-        X_val, y_val = meta.valid.take(meta.valid_stream.next())
+        vi = meta.valid_stream.next()
+        X_val, y_val = meta.valid.take(vi)
+        w_val = (
+            None
+            if meta.valid_weights is None
+            else meta.valid_weights.index_select(0, vi)
+        )
         loss, logits, grads, grad_Z, _ = meta_gradients(
             module,
             self.criterion_,
@@ -218,6 +285,7 @@ class EGANet(Net):
             X_val,
             y_val,
             meta.eta1,
+            w_val=w_val,
         )
         with torch.no_grad():
             # The step the look-ahead took, with the same g (Z before its update).
@@ -229,15 +297,19 @@ class EGANet(Net):
         return {"loss": loss, "y_pred": logits[len(zi) :]}
 
 
-def validation_ap(y_true, proba, positive):
-    """Average precision of ``positive`` (binary) or macro one-vs-rest (``None``)."""
+def validation_ap(y_true, proba, positive, sample_weight=None):
+    """Average precision of ``positive`` (binary) or macro one-vs-rest (``None``),
+    weighted by ``sample_weight`` if given."""
+    w = sample_weight
     if positive is not None:
         hits = y_true == positive
-        if not hits.any():
+        if not hits.any() or (w is not None and not w[hits].any()):
             return float("nan")
-        return float(average_precision_score(hits, proba[:, positive]))
+        return float(average_precision_score(hits, proba[:, positive], sample_weight=w))
+    present = np.unique(y_true if w is None else y_true[w > 0])
     scores = [
-        average_precision_score(y_true == k, proba[:, k]) for k in np.unique(y_true)
+        average_precision_score(y_true == k, proba[:, k], sample_weight=w)
+        for k in present
     ]
     return float(np.mean(scores))
 
@@ -282,10 +354,13 @@ class EGAMonitor(Callback):
         history.record("phase", 1 if meta is None else 2)
         ap = float("nan")
         if self.y_true_:
+            # The validation rows come in the order of their weights.
+            weights = getattr(net, "valid_sample_weight", None)
             ap = validation_ap(
                 torch.cat(self.y_true_).numpy(),
                 torch.cat(self.proba_).numpy(),
                 self.positive,
+                None if weights is None else weights.cpu().numpy(),
             )
         history.record("valid_ap", ap)
         if meta is not None:
@@ -348,8 +423,9 @@ class EGAClassifier(BaseNetClassifier):
         data plus the copies would.
     batch_size_valid : int, default=256
         Validation rows per step for the outer loss.
-    pretrain_epochs : int >= 1, default=100
-        Epochs of phase 1.
+    pretrain_epochs : int >= 0, default=100
+        Epochs of phase 1; ``0`` skips it (phase 2 then starts from the
+        initial network, or in a warm start from the fitted one).
     max_epochs : int >= 0, default=100
         Epochs of phase 2; ``0`` stops after phase 1.
     art : bool, default=False
@@ -376,9 +452,13 @@ class EGAClassifier(BaseNetClassifier):
     batch_size : int, default=128
         Real rows per step.
     patience : int or None, default=None
-        Early stopping patience on the validation loss, in each phase
+        Early stopping patience on what ``monitor`` watches, in each phase
         (``None``: no early stopping). The weights kept are those of the
         best validation AP either way.
+    monitor : {"loss", "metric", "loss_or_metric"}, default="loss"
+        What early stopping watches on the validation fold, as in
+        :class:`ARTClassifier`: the loss, the mean per-class ``metric``, or
+        either (training goes on while one improves).
     lr_schedule : {"cosine"} or None, default=None
         Cosine annealing of phase 1's learning rate over ``pretrain_epochs``.
     device : str or torch.device, default="cpu"
@@ -394,6 +474,14 @@ class EGAClassifier(BaseNetClassifier):
         on the log-probabilities fitted on the validation fold after training
         (a decision threshold for two classes), as in
         :class:`ARTClassifier`.
+    warm_start : bool, default=False
+        If True, a second ``fit`` continues the fitted network (its weights,
+        phase 1's optimiser state and the history) and the learned points:
+        phase 1 runs ``pretrain_epochs`` more epochs (``0`` skips it), then
+        phase 2 moves the points of ``synthetic_X_`` (with their labels,
+        weights and starting copies) for ``max_epochs`` more epochs. The
+        data must have the same features and classes; the validation fold is
+        drawn again. ``best_epoch_`` counts rows of the whole history.
     **kwargs
         Routed parameters: ``module__*``, ``criterion__*``, ``optimizer__*``,
         ``iterator_train__*``, ``iterator_valid__*``, ``callbacks__*``.
@@ -424,6 +512,9 @@ class EGAClassifier(BaseNetClassifier):
         Their labels (from ``classes_``).
     synthetic_init_X_ : ndarray of shape (n_synthetic, ...)
         Their starting copies.
+    synthetic_sample_weight_ : ndarray of shape (n_synthetic,)
+        The weight of each point: that of the row it was copied from, in
+        units of the training fold's mean weight (ones in an unweighted fit).
     class_counts_ : ndarray of shape (n_classes,)
         Rows per class in the training fold.
     sampling_distribution_ : ndarray of shape (n_classes,)
@@ -449,8 +540,16 @@ class EGAClassifier(BaseNetClassifier):
     ``batch_size`` and on the feature scale: with features in [0, 1] the
     paper's ``eta2=10`` moves the points very little.
 
-    Unlike :class:`ARTClassifier`, there is no ``warm_start``: every ``fit``
-    runs both phases from a new network.
+    With ``sample_weight``, the real rows of both phases are drawn in
+    proportion to their weights (as in :class:`ARTClassifier`); a row of
+    weight 0 is never drawn and seeds no point. A synthetic point carries the
+    weight of the row it was copied from and is drawn into the phase-2
+    batches in proportion to it (with replacement), so that a row of integer
+    weight ``k`` yields, in distribution, what ``k`` copies of it would; the
+    minority classes are those whose total weight is below the largest.
+    The validation rows' weights scale their losses in the outer loss that
+    moves the points, in ``valid_loss`` (early stopping) and in the
+    validation AP and per-class scores.
 
     References
     ----------
@@ -477,7 +576,7 @@ class EGAClassifier(BaseNetClassifier):
         "synthetic_ratio": [Interval(Real, 0, None, closed="neither")],
         "batch_size_synthetic": [None, Interval(Integral, 1, None, closed="left")],
         "batch_size_valid": [Interval(Integral, 1, None, closed="left")],
-        "pretrain_epochs": [Interval(Integral, 1, None, closed="left")],
+        "pretrain_epochs": [Interval(Integral, 0, None, closed="left")],
         "max_epochs": [Interval(Integral, 0, None, closed="left")],
     }
 
@@ -506,12 +605,14 @@ class EGAClassifier(BaseNetClassifier):
         lr=1e-3,
         batch_size=128,
         patience=None,
+        monitor="loss",
         lr_schedule=None,
         device="cpu",
         callbacks=None,
         verbose=0,
         random_state=None,
         decision="argmax",
+        warm_start=False,
         **kwargs,
     ):
         self.module = module
@@ -539,6 +640,8 @@ class EGAClassifier(BaseNetClassifier):
         self.verbose = verbose
         self.random_state = random_state
         self.decision = decision
+        self.monitor = monitor
+        self.warm_start = warm_start
         vars(self).update(kwargs)
 
     # -- hooks --------------------------------------------------------------
@@ -559,9 +662,19 @@ class EGAClassifier(BaseNetClassifier):
         return [("ega", EGAMonitor(positive if len(counts) == 2 else None))]
 
     def _seed_rows(self, data):
-        """Training rows that seed synthetic points, each class checked first."""
-        counts = data.class_counts
-        minority = np.flatnonzero(counts < counts.max())
+        """Classes that get synthetic points, each checked first.
+
+        A class is a minority when its size (its total sample weight in a
+        weighted fit, as repeated rows would count) is below the largest.
+        """
+        if data.w_train is None:
+            sizes = counts = data.class_counts
+        else:
+            n_classes = len(data.class_counts)
+            sizes = np.bincount(data.y_train, data.w_train, minlength=n_classes)
+            counts = np.bincount(data.y_train[data.w_train > 0], minlength=n_classes)
+        # A class whose rows all weigh 0 is absent, as if they were removed.
+        minority = np.flatnonzero((sizes < sizes.max()) & (sizes > 0))
         for k in minority:
             if round(self.synthetic_ratio * counts[k]) < 1:
                 raise ValueError(
@@ -575,7 +688,14 @@ class EGAClassifier(BaseNetClassifier):
 
     def _synthetic_init(self, data, minority):
         """Starting points: copies of the seeding rows (after phase 1)."""
-        rows = [np.flatnonzero(data.y_train == k) for k in minority]
+        seeds = (
+            data.y_train
+            if data.w_train is None
+            else (
+                np.where(data.w_train > 0, data.y_train, -1)  # weight 0: no seed
+            )
+        )
+        rows = [np.flatnonzero(seeds == k) for k in minority]
         if self.confidence < 1 and minority.size:
             cand = np.concatenate(rows)
             proba = self.net_.predict_proba(
@@ -597,63 +717,129 @@ class EGAClassifier(BaseNetClassifier):
     def _train(self, data):
         minority = self._seed_rows(data)  # fail before any training
         net = self.net_
+        previous = vars(self).pop("_previous_points", None)  # a warm start's
         if self.lr_schedule == "cosine":
             # Phase 1's optimiser anneals over phase 1 (phase 2 steps by SGD).
-            net.set_params(callbacks__lr_scheduler__T_max=self.pretrain_epochs)
-        net.fit(data.train_ds, None, epochs=self.pretrain_epochs)
+            net.set_params(callbacks__lr_scheduler__T_max=max(self.pretrain_epochs, 1))
+        best_epoch = getattr(self, "best_epoch_", None) if previous else None
+        if self.pretrain_epochs > 0:
+            net.fit(data.train_ds, None, epochs=self.pretrain_epochs)
+            monitor = dict(net.callbacks_)["ega"]
+            net.module_.load_state_dict(monitor.best_state_)
+            best_epoch = monitor.best_epoch_
+        elif not net.initialized_:
+            net.initialize()  # phase 2 from the initial network
         monitor = dict(net.callbacks_)["ega"]
-        net.module_.load_state_dict(monitor.best_state_)
-        best_epoch = monitor.best_epoch_
-        idx = self._synthetic_init(data, minority)
-        if idx.size == 0:
-            warnings.warn(
-                "EGAClassifier has no synthetic points to learn: "
-                + (
-                    "no class is smaller than the largest"
-                    if minority.size == 0
-                    else f"confidence={self.confidence} selects no row"
-                )
-                + "; phase 2 is plain SGD with eta1 on the real rows.",
-                UserWarning,
-                stacklevel=4,
-            )
         device = torch.device(self.device)
-        Z = data.train_ds.X.index_select(0, torch.from_numpy(idx).to(device)).clone()
-        y_z = data.train_ds.y.index_select(0, torch.from_numpy(idx).to(device))
+        if previous is not None:
+            # A warm start goes on with the points it learned.
+            Z, y_z, Z_init, w_z = previous
+        else:
+            idx = self._synthetic_init(data, minority)
+            if idx.size == 0:
+                warnings.warn(
+                    "EGAClassifier has no synthetic points to learn: "
+                    + (
+                        "no class is smaller than the largest"
+                        if minority.size == 0
+                        else f"confidence={self.confidence} selects no row"
+                    )
+                    + "; phase 2 is plain SGD with eta1 on the real rows.",
+                    UserWarning,
+                    stacklevel=4,
+                )
+            rows = torch.from_numpy(idx).to(device)
+            Z = data.train_ds.X.index_select(0, rows).clone()
+            y_z = data.train_ds.y.index_select(0, rows)
+            Z_init = np.asarray(data.X_train[idx], dtype=np.float32)
+            # A point carries the weight of the row it was copied from, in
+            # units of the mean training weight.
+            w_z = (
+                None
+                if data.w_train is None
+                else data.w_train[idx] / data.w_train.mean()
+            )
         Z_best = Z.clone()
         if self.max_epochs > 0:
-            n_train = len(data.y_train)
-            n_batches = -(-n_train // self.batch_size)
-            b_z = self.batch_size_synthetic or max(1, -(-len(idx) // n_batches))
-            n_valid = len(data.y_valid)
-            net.meta = MetaState(
-                Z,
-                y_z,
-                data.valid_ds,
-                eta1=self.eta1,
-                eta2=self.eta2,
-                synthetic_stream=IndexStream(
-                    max(len(idx), 1), min(b_z, max(len(idx), 1)), data.seed, device
-                ),
-                valid_stream=IndexStream(
-                    n_valid, min(self.batch_size_valid, n_valid), data.seed + 1, device
-                ),
-            )
+            net.meta = self._meta_state(data, Z, y_z, Z_init, w_z)
             try:
                 net.partial_fit(data.train_ds, None, epochs=self.max_epochs)
             finally:
                 net.meta = None
-            net.module_.load_state_dict(monitor.best_state_)
-            best_epoch = monitor.best_epoch_
-            Z_best = monitor.best_Z_
+            if monitor.best_state_ is not None:
+                net.module_.load_state_dict(monitor.best_state_)
+                best_epoch = monitor.best_epoch_
+                Z_best = monitor.best_Z_
         monitor.reset()  # no weights or points in the pickle
-        self.best_epoch_ = best_epoch
+        self.best_epoch_ = best_epoch if best_epoch is not None else len(net.history)
         self.synthetic_X_ = Z_best.cpu().numpy()
-        self.synthetic_init_X_ = np.asarray(data.X_train[idx], dtype=np.float32)
-        self.synthetic_y_ = self.classes_[data.y_train[idx]]
+        self.synthetic_init_X_ = Z_init
+        self.synthetic_y_ = self.classes_[y_z.cpu().numpy()]
+        self.synthetic_sample_weight_ = (
+            np.ones(len(y_z)) if w_z is None else np.asarray(w_z, dtype=np.float64)
+        )
+
+    def _continue_from(self, previous_net):
+        super()._continue_from(previous_net)
+        if getattr(self, "synthetic_X_", None) is None:
+            return
+        device = torch.device(self.device)
+        w = getattr(self, "synthetic_sample_weight_", None)
+        if w is not None and (len(w) == 0 or np.all(w == w[0])):
+            w = None
+        self._previous_points = (
+            torch.as_tensor(self.synthetic_X_, device=device).clone(),
+            torch.as_tensor(
+                np.searchsorted(self.classes_, self.synthetic_y_), device=device
+            ),
+            self.synthetic_init_X_,
+            w,
+        )
+
+    def _meta_state(self, data, Z, y_z, Z_init, w_z):
+        """Phase 2's points and batch streams."""
+        device = torch.device(self.device)
+        n_z = len(y_z)
+        n_train = len(data.y_train)
+        n_batches = -(-n_train // self.batch_size)
+        if w_z is None:
+            n_eff = -(-n_z // n_batches)
+        else:
+            # w_z is in rows (a point of weight 1 counts as a row of the mean
+            # training weight): an epoch draws as many points as that many
+            # repeated copies would give.
+            n_eff = int(np.ceil(w_z.sum() / n_batches))
+        b_z = self.batch_size_synthetic or max(1, n_eff)
+        if w_z is None or n_z == 0:
+            synthetic = IndexStream(
+                max(n_z, 1), min(b_z, max(n_z, 1)), data.seed, device
+            )
+        else:
+            synthetic = WeightedIndexStream(w_z, b_z, data.seed, device)
+        n_valid = len(data.y_valid)
+        # Validation rows come uniformly (each once per pass) and their
+        # weights scale their losses.
+        valid_stream = IndexStream(
+            n_valid, min(self.batch_size_valid, n_valid), data.seed + 1, device
+        )
+        valid_weights = None
+        if data.valid_weights is not None:
+            w = data.valid_weights.float()
+            valid_weights = w / w.mean()
+        return MetaState(
+            Z,
+            y_z,
+            data.valid_ds,
+            eta1=self.eta1,
+            eta2=self.eta2,
+            synthetic_stream=synthetic,
+            valid_stream=valid_stream,
+            Z_init=torch.as_tensor(Z_init, device=device),
+            valid_weights=valid_weights,
+        )
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, *, X_val=None, y_val=None):
+    def fit(self, X, y, *, X_val=None, y_val=None, sample_weight=None):
         """Train the network in two phases and learn the synthetic points.
 
         Parameters
@@ -669,10 +855,17 @@ class EGAClassifier(BaseNetClassifier):
             each class of ``X``.
         y_val : array-like of shape (n_val,), default=None
             Labels of ``X_val``, all among the labels of ``y``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the rows of ``X``: rows are drawn in
+            proportion to them, a synthetic point carries the weight of its
+            row, and the validation fold's losses and scores are weighted
+            (see the Notes). A weight of 0 acts as removing the row, an
+            integer weight (statistically) as repeating it, and equal weights
+            give the same model as none. ``X_val`` is scored unweighted.
 
         Returns
         -------
         self : EGAClassifier
             The fitted classifier.
         """
-        return self._fit(X, y, X_val=X_val, y_val=y_val)
+        return self._fit(X, y, X_val=X_val, y_val=y_val, sample_weight=sample_weight)

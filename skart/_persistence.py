@@ -15,11 +15,26 @@ import numbers
 import numpy as np
 import torch
 
-FORMAT = "skart-fitted-v1"
+FORMAT = "skart-fitted-v2"
 
 
 def _encode(value, name):
-    """A fitted attribute as types the weights-only unpickler accepts."""
+    """A fitted attribute as types the weights-only unpickler accepts.
+
+    Arrays of numbers become tensors, arrays of labels and scalars plain
+    values with their numpy dtype, and dicts (such as AutoSMOTE's
+    ``sampling_strategy_``) lists of encoded key/value pairs.
+    """
+    if isinstance(value, dict):
+        return {
+            "dict": [
+                [_encode(k, f"a key of {name}"), _encode(v, f"{name}[{k!r}]")]
+                for k, v in value.items()
+            ]
+        }
+    if isinstance(value, np.generic) and value.dtype.kind in "biufU":
+        # A numpy scalar keeps its type (a class label used as a dict key).
+        return {"scalar": value.item(), "dtype": value.dtype.str}
     if isinstance(value, np.ndarray):
         if value.dtype.kind in "biuf":
             return {"ndarray": torch.from_numpy(np.ascontiguousarray(value))}
@@ -41,25 +56,41 @@ def _encode(value, name):
 
 
 def _decode(value):
+    if "dict" in value:
+        return {_decode(k): _decode(v) for k, v in value["dict"]}
     if "ndarray" in value:
         return value["ndarray"].numpy()
     if "array" in value:
         return np.asarray(value["array"], dtype=np.dtype(value["dtype"]))
+    if "dtype" in value:
+        return np.dtype(value["dtype"]).type(value["scalar"])
     return value["scalar"]
+
+
+def _plain(value):
+    """A number or string as a plain Python value (numpy scalars unwrapped)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _is_simple(value):
+    return isinstance(value, bool | numbers.Number | str) or value is None
 
 
 def _simple_params(estimator):
     """The parameters a file can compare: numbers, strings, classes by name."""
     simple = {}
     for key, value in estimator.get_params(deep=False).items():
-        if isinstance(value, bool | numbers.Number | str) or value is None:
-            simple[key] = value
+        if _is_simple(value):
+            simple[key] = _plain(value)
         elif isinstance(value, type):
             simple[key] = f"{value.__module__}.{value.__qualname__}"
-        elif isinstance(value, tuple | list) and all(
-            isinstance(v, bool | numbers.Number | str) for v in value
+        elif isinstance(value, tuple | list) and all(map(_is_simple, value)):
+            simple[key] = [_plain(v) for v in value]
+        elif isinstance(value, dict) and all(
+            map(_is_simple, [*value, *value.values()])
         ):
-            simple[key] = list(value)
+            # e.g. sampling_strategy={label: n_rows}, as key/value pairs.
+            simple[key] = [[_plain(k), _plain(v)] for k, v in value.items()]
     return simple
 
 
@@ -81,12 +112,13 @@ def save_fitted(estimator, path, fitted_attributes):
             for key in ("module__n_features", "module__n_classes")
             if hasattr(net, key)
         },
-        "module": net.module_.state_dict(),
-        "criterion": (
-            net.criterion_.state_dict()
-            if isinstance(net.criterion_, torch.nn.Module)
-            else {}
-        ),
+        # Every module and criterion of the net: a method's second module
+        # (AutoSMOTE's decision networks, ``generator_``) included.
+        "modules": {
+            name: getattr(net, name + "_").state_dict()
+            for name in net._modules + net._criteria
+            if isinstance(getattr(net, name + "_"), torch.nn.Module)
+        },
         # JSON, because a history holds whatever callbacks recorded.
         "history": json.dumps(net.history.to_list(), default=_json_default),
     }

@@ -9,6 +9,7 @@ import torch
 from imblearn.over_sampling import SMOTE
 from imblearn.pipeline import Pipeline
 from scipy.stats import kstest
+from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.preprocessing import StandardScaler
 
@@ -406,3 +407,68 @@ def test_unknown_objective(data):
     X, y = data
     with pytest.raises(ValueError, match="'objective' parameter"):
         tiny(objective="adversarial").fit(X, y)
+
+
+# -- sample weights, warm start, monitor -----------------------------------------
+
+
+def test_weighted_validation_loss_is_the_weighted_mean(data):
+    # AutoSMOTE's net has its own get_loss: it must weight validation rows too.
+    X, y = data
+    net = tiny(max_epochs=1).fit(X, y).net_
+    logits, target = torch.randn(30, 3), torch.randint(0, 3, (30,))
+    w = torch.rand(30)
+    net.valid_sample_weight, net._valid_row = w, 0
+    first = net.get_loss(logits[:20], target[:20], training=False)
+    second = net.get_loss(logits[20:], target[20:], training=False)
+    per_row = torch.nn.functional.cross_entropy(logits, target, reduction="none")
+    torch.testing.assert_close(
+        (20 * first + 10 * second) / 30, (w * per_row).sum() / w.sum()
+    )
+
+
+def test_weighted_seeds_and_budgets(data):
+    X, y = data
+    keep = np.arange(len(y)) % 4 != 0
+    w = keep * np.where(y == 2, 3.0, 1.0)
+    clf = tiny(objective="bilevel").fit(X, y, sample_weight=w)
+    plain = tiny(objective="bilevel").fit(X, y)
+    # Rows of weight 0 are neither seeds nor neighbours: about a quarter fewer.
+    n_seeds, n_plain = len(clf.seed_classes_), len(plain.seed_classes_)
+    assert 0.65 * n_plain < n_seeds < 0.85 * n_plain
+    assert clf.neighbors_.max() < n_seeds
+    # Class 2 weighs 3 per row: the strategy reads it as three times its rows.
+    assert clf.sampling_strategy_[2] < plain.sampling_strategy_[2]
+    assert np.isfinite(clf.history_[:, "valid_loss"]).all()
+
+
+def test_warm_start_restores_the_decision_networks(data):
+    X, y = data
+    clf = tiny(warm_start=True).fit(X, y)
+    generator = {k: v.clone() for k, v in clf.net_.generator_.state_dict().items()}
+    module = {k: v.clone() for k, v in clf.net_.module_.state_dict().items()}
+    steps = clf.net_.optimizer_.state_dict()["state"][0]["step"].item()
+    # A learning rate too small to move anything: both networks go on from
+    # where the first fit left them.
+    clf.set_params(lr=1e-12, max_epochs=2).fit(X, y)
+    for before, now in ((generator, clf.net_.generator_), (module, clf.net_.module_)):
+        for key, value in now.state_dict().items():
+            torch.testing.assert_close(value, before[key], atol=1e-6, rtol=0)
+    assert clf.n_iter_ == len(clf.history_) == 5
+    assert clf.net_.optimizer_.state_dict()["state"][0]["step"].item() > steps
+    fresh = clone(clf).set_params(warm_start=False).fit(X, y)
+    moved = fresh.net_.generator_.state_dict()
+    assert any(not torch.allclose(moved[k], generator[k]) for k in generator)
+    with pytest.raises(ValueError, match="network of another shape"):
+        clf.set_params(k_max=2).fit(X, y)
+    with pytest.raises(ValueError, match="trained on 4 features, now 3"):
+        clf.set_params(k_max=6).fit(X[:, :3], y)
+
+
+@pytest.mark.parametrize("monitor", ["metric", "loss_or_metric"])
+def test_monitor_restores_the_best_metric_epoch(data, monitor):
+    clf = tiny(max_epochs=25, patience=3, monitor=monitor).fit(*data)
+    stopping = dict(clf.net_.callbacks_)["early_stopping"]
+    f1 = np.array(clf.history_[:, "valid_f1"])
+    assert stopping.monitor == "valid_f1"
+    assert f1[stopping.best_epoch_ - 1] == f1.max()

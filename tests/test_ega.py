@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
+from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.preprocessing import MinMaxScaler
 from skorch.callbacks import Callback
@@ -376,3 +377,87 @@ def test_save_and_load_fitted(imbalanced, tmp_path):
     np.testing.assert_array_equal(loaded.synthetic_X_, clf.synthetic_X_)
     np.testing.assert_array_equal(loaded.synthetic_y_, clf.synthetic_y_)
     assert loaded.best_epoch_ == clf.best_epoch_
+
+
+# -- sample weights, warm start, monitor --------------------------------------
+
+
+def test_weighted_outer_loss_equals_repeated_validation_rows():
+    net = _tanh_net()
+    Z, y_z, X, y, X_val, y_val = _batches()
+    w = torch.tensor([1, 3, 0, 2, 1, 1, 2], dtype=torch.float64)
+    origin = torch.repeat_interleave(torch.arange(7), w.long())
+    *_, grad_w, loss_w = meta_gradients(
+        net, nn.CrossEntropyLoss(), Z, y_z, X, y, X_val, y_val, 0.5, w_val=w / w.mean()
+    )
+    *_, grad_r, loss_r = meta_gradients(
+        net, CE, Z, y_z, X, y, X_val[origin], y_val[origin], 0.5
+    )
+    torch.testing.assert_close(loss_w, loss_r)
+    torch.testing.assert_close(grad_w, grad_r)
+    with pytest.raises(ValueError, match="has no `reduction` attribute"):
+        meta_gradients(net, CE, Z, y_z, X, y, X_val, y_val, 0.5, w_val=w)
+
+
+def test_weighted_points_carry_their_rows_weight(imbalanced):
+    X, y, _, _ = imbalanced
+    w = (np.arange(len(y)) % 3 != 0) * (1.0 + np.arange(len(y)) % 2)  # 0, 1, 2
+    clf = EGAClassifier(pretrain_epochs=2, max_epochs=2, random_state=0)
+    clf.fit(X, y, sample_weight=w)
+    # Rows of weight 0 seed nothing; each point has its row's weight / mean.
+    X32 = X.astype(np.float32)
+    seeds = [np.flatnonzero((X32 == z).all(axis=1))[0] for z in clf.synthetic_init_X_]
+    assert np.all(w[seeds] > 0) and len(np.unique(w[seeds])) == 2
+    ratio = clf.synthetic_sample_weight_ / w[seeds]
+    np.testing.assert_allclose(ratio, ratio[0])
+
+
+def test_warm_start_continues_points_network_and_history(imbalanced):
+    X, y, _, _ = imbalanced
+    clf = EGAClassifier(
+        pretrain_epochs=3, max_epochs=2, eta2=10.0, warm_start=True, random_state=0
+    ).fit(X, y)
+    n_first = len(clf.history_)
+    points, init = clf.synthetic_X_.copy(), clf.synthetic_init_X_.copy()
+    steps = clf.net_.optimizer_.state_dict()["state"][0]["step"].item()
+    # eta2=0: the points stay where the first fit left them.
+    clf.set_params(pretrain_epochs=0, max_epochs=3, eta2=0.0).fit(X, y)
+    np.testing.assert_array_equal(clf.synthetic_X_, points)
+    np.testing.assert_array_equal(clf.synthetic_init_X_, init)
+    assert clf.n_iter_ == len(clf.history_) == n_first + 3
+    assert clf.history_[n_first:, "phase"] == [2, 2, 2]
+    # EGA's monitor and the warm start agree: the best epoch is a row of
+    # the whole history, the best of this fit's epochs.
+    ap = clf.history_[n_first:, "valid_ap"]
+    assert clf.best_epoch_ == n_first + 1 + int(np.argmax(ap))
+    # Phase 1 again: Adam goes on from its state.
+    clf.set_params(pretrain_epochs=2, max_epochs=0).fit(X, y)
+    assert clf.net_.optimizer_.state_dict()["state"][0]["step"].item() > steps
+    fresh = clone(clf).set_params(warm_start=False).fit(X, y)
+    assert len(fresh.history_) == 2
+
+
+def test_warm_start_refuses_other_data(imbalanced):
+    X, y, _, _ = imbalanced
+    clf = EGAClassifier(pretrain_epochs=1, max_epochs=1, warm_start=True).fit(X, y)
+    with pytest.raises(ValueError, match="trained on 5 features, now 4"):
+        clf.fit(X[:, :4], y)
+    with pytest.raises(ValueError, match=r"classes \[0, 1\], now \[0, 1, 2\]"):
+        clf.fit(X, np.where(np.arange(len(y)) < 30, 2, y))
+    with pytest.raises(ValueError, match="network of another shape"):
+        clf.set_params(module__hidden_units=(7,)).fit(X, y)
+
+
+@pytest.mark.parametrize("monitor", ["metric", "loss_or_metric"])
+def test_monitor_stops_on_the_metric(imbalanced, monitor):
+    from skart._base import LossOrMetricStopping
+
+    X, y, _, _ = imbalanced
+    clf = EGAClassifier(
+        pretrain_epochs=30, max_epochs=0, patience=2, monitor=monitor, random_state=0
+    ).fit(X, y)
+    stopping = dict(clf.net_.callbacks_)["early_stopping"]
+    assert stopping.monitor == "valid_f1"
+    assert isinstance(stopping, LossOrMetricStopping) == (monitor == "loss_or_metric")
+    f1 = np.array(clf.history_[:, "valid_f1"])
+    assert f1[stopping.best_epoch_ - 1] == f1.max()

@@ -279,3 +279,95 @@ def test_refuses_what_art_refuses(binary):
     clf = MESAClassifier(n_estimators=2, random_state=0).fit(X, y)
     with pytest.raises(ValueError, match="features"):
         clf.predict(X[:, :3])
+
+
+# -- sample weights -----------------------------------------------------------
+
+
+def test_zero_and_one_weights_are_exactly_removing_rows(binary):
+    X, y = binary
+    keep = np.random.RandomState(1).rand(len(y)) > 0.2
+    removed = MESAClassifier(n_estimators=4, random_state=0).fit(X[keep], y[keep])
+    weighted = MESAClassifier(n_estimators=4, random_state=0).fit(
+        X, y, sample_weight=keep * 1.0
+    )
+    np.testing.assert_array_equal(weighted.predict_proba(X), removed.predict_proba(X))
+    np.testing.assert_array_equal(weighted.actions_, removed.actions_)
+
+
+def test_integer_weights_act_as_repeated_rows():
+    # Class 1 weighs 4: the predicted share of class 1 moves as far as with
+    # repeated rows (0.33 vs 0.36 here, from 0.50 unweighted).
+    X, y = make_classification(
+        n_samples=500,
+        n_features=5,
+        n_informative=2,
+        n_redundant=0,
+        weights=[0.85],
+        flip_y=0.1,
+        class_sep=0.5,
+        random_state=4,
+    )
+    X_test = np.random.RandomState(0).normal(size=(2000, 5))
+    w = np.where(y == 1, 4, 1)
+    origin = np.repeat(np.arange(len(y)), w)
+    share = {"plain": [], "weighted": [], "repeated": []}
+    for seed in range(5):
+        est = MESAClassifier(n_estimators=4, random_state=seed)
+        share["plain"].append(est.fit(X, y).predict_proba(X_test)[:, 1].mean())
+        share["weighted"].append(
+            est.fit(X, y, sample_weight=w).predict_proba(X_test)[:, 1].mean()
+        )
+        share["repeated"].append(
+            est.fit(X[origin], y[origin]).predict_proba(X_test)[:, 1].mean()
+        )
+    mean = {k: np.mean(v) for k, v in share.items()}
+    effect = abs(mean["repeated"] - mean["plain"])
+    assert effect > 0.05, share
+    assert abs(mean["weighted"] - mean["repeated"]) < 0.35 * effect, share
+
+
+def test_members_get_each_class_the_weight_of_repeated_rows(binary):
+    X, y = binary
+    X_val, y_val = X[1000:], y[1000:]
+    X, y = X[:1000], y[:1000]
+    w = np.random.RandomState(0).randint(1, 5, size=len(y)).astype(float)
+    clf = MESAClassifier(n_estimators=3, sampling_ratio=1.5, random_state=0)
+    clf.fit(X, y, X_val=X_val, y_val=y_val, sample_weight=w)
+    mass = np.bincount(y, w)
+    expected = np.minimum(mass, 1.5 * mass.min())  # (2,)
+    for tree, idx in zip(clf.estimators_, clf.sample_indices_):
+        # The root of a tree holds the total weight of its rows, per class.
+        root = tree.tree_.value[0, 0] * tree.tree_.weighted_n_node_samples[0]
+        np.testing.assert_allclose(root, expected)
+        # Rows per class: T / mean weight of the class.
+        n_rows = np.bincount(y[idx], minlength=2)
+        assert n_rows[0] == round(1.5 * mass.min() / w[y == 0].mean())
+        assert n_rows[1] == (y == 1).sum()
+
+
+def test_weighted_metric_and_members_that_refuse_weights(binary):
+    from sklearn.neighbors import KNeighborsClassifier
+
+    X, y = binary
+    w = np.where(y == 1, 2.0, 1.0)
+    seen = []
+
+    def metric(y_true, proba, sample_weight=None):
+        seen.append(sample_weight)
+        return float(np.average(proba[:, 1][y_true == 1]))
+
+    MESAClassifier(n_estimators=2, metric=metric, random_state=0).fit(
+        X, y, sample_weight=w
+    )
+    assert seen and all(s is not None and set(np.unique(s)) <= {1.0, 2.0} for s in seen)
+    with pytest.raises(ValueError, match="metric must take a sample_weight"):
+        MESAClassifier(metric=lambda t, p: 0.0).fit(X, y, sample_weight=w)
+    knn = MESAClassifier(KNeighborsClassifier(), n_estimators=2, random_state=0)
+    with pytest.raises(ValueError, match="KNeighborsClassifier does not take"):
+        knn.fit(X, y, sample_weight=w)
+    zero_one = (np.arange(len(y)) % 5 != 0) * 1.0
+    knn.fit(X, y, sample_weight=zero_one)  # 0/1 weights: the 0 rows are dropped
+    assert sum(len(i) for i in knn.sample_indices_) > 0
+    with pytest.raises(ValueError, match=r"Every row of classes \[1\] has"):
+        MESAClassifier().fit(X, y, sample_weight=(y == 0) * 1.0)

@@ -2,6 +2,7 @@
 
 import os
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -9,16 +10,36 @@ import pytest
 import torch
 from sklearn.datasets import make_classification
 
-from skart import ARTClassifier
+from skart import ARTClassifier, AutoSMOTEClassifier, EGAClassifier
 from skart.losses import LDAMLoss
 
 PARAMS = {"max_epochs": 4, "lr": 1e-2, "random_state": 0, "module__hidden_units": (16,)}
+
+# Every network estimator, with small settings and a parameter to change.
+ESTIMATORS = {
+    "art": (ARTClassifier, PARAMS, {"max_epochs": 9}),
+    "ega": (
+        EGAClassifier,
+        {"pretrain_epochs": 2, "max_epochs": 2, "eta2": 10.0, "random_state": 0},
+        {"eta2": 1.0},
+    ),
+    "autosmote": (
+        AutoSMOTEClassifier,
+        {"max_epochs": 3, "batch_size": 64, "random_state": 0},
+        {"k_max": 4},
+    ),
+}
 
 
 @pytest.fixture(scope="module")
 def data():
     X, y = make_classification(
-        n_samples=300, n_features=6, n_informative=4, n_classes=3, random_state=0
+        n_samples=300,
+        n_features=6,
+        n_informative=4,
+        n_classes=3,
+        weights=[0.6, 0.3, 0.1],
+        random_state=0,
     )
     X = pd.DataFrame(X, columns=[f"f{i}" for i in range(6)])
     return X, np.array(["low", "mid", "high"], dtype=object)[y]
@@ -27,6 +48,31 @@ def data():
 @pytest.fixture(scope="module")
 def fitted(data):
     return ARTClassifier(**PARAMS).fit(*data)
+
+
+@pytest.fixture(scope="module", params=list(ESTIMATORS))
+def each_fitted(request, data):
+    """(name, fitted estimator) for every network estimator, fitted weighted."""
+    cls, params, _ = ESTIMATORS[request.param]
+    w = np.random.RandomState(0).uniform(0.5, 2.0, len(data[1]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # AutoSMOTE's small classes
+        return request.param, cls(**params).fit(*data, sample_weight=w)
+
+
+def assert_same(loaded, saved):
+    """Equal values of the same types, through dicts and arrays."""
+    assert type(loaded) is type(saved)
+    if isinstance(saved, dict):
+        assert list(loaded) == list(saved)
+        for k in saved:
+            assert type(next(x for x in loaded if x == k)) is type(k)
+            assert_same(loaded[k], saved[k])
+    elif isinstance(saved, np.ndarray):
+        assert loaded.dtype == saved.dtype
+        np.testing.assert_array_equal(loaded, saved)
+    else:
+        assert loaded == saved
 
 
 def test_round_trip_is_bitwise(fitted, data, tmp_path):
@@ -46,6 +92,62 @@ def test_round_trip_is_bitwise(fitted, data, tmp_path):
     assert loaded.history_[:, "p"] == fitted.history_[:, "p"]
 
 
+def test_every_estimator_round_trips_bitwise(each_fitted, data, tmp_path):
+    # Bitwise predictions, every fitted attribute (EGA's points and their
+    # weights, AutoSMOTE's sampling_strategy_ dict and decision
+    # distributions) with its type, and every module of the net: AutoSMOTE's
+    # decision networks (generator_) without the training data.
+    name, est = each_fitted
+    cls, params, _ = ESTIMATORS[name]
+    est.save_fitted(tmp_path / "model.pt")
+    loaded = cls(**params).load_fitted(tmp_path / "model.pt")
+    X, _ = data
+    np.testing.assert_array_equal(loaded.predict_proba(X), est.predict_proba(X))
+    np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+    saved = {k for k in vars(est) if k.endswith("_") and not k.startswith("_")}
+    assert saved - {"net_"} <= set(vars(loaded))
+    for attr in saved - {"net_"}:
+        assert_same(getattr(loaded, attr), getattr(est, attr))
+    for module in est.net_._modules + est.net_._criteria:
+        ours = getattr(est.net_, module + "_")
+        if isinstance(ours, torch.nn.Module):
+            theirs = getattr(loaded.net_, module + "_").state_dict()
+            for key, tensor in ours.state_dict().items():
+                assert torch.equal(theirs[key], tensor), (module, key)
+    if name == "autosmote":
+        assert isinstance(est.sampling_strategy_, dict)
+        assert loaded.net_.pool is None  # no training rows in the loaded net
+    if name == "ega":
+        assert len(np.unique(loaded.synthetic_sample_weight_)) > 1
+
+
+def test_loaded_autosmote_continues_with_its_decision_networks(data, tmp_path):
+    cls, params, _ = ESTIMATORS["autosmote"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        est = cls(**params).fit(*data)
+        est.save_fitted(tmp_path / "model.pt")
+        loaded = cls(**params).load_fitted(tmp_path / "model.pt")
+        loaded.set_params(warm_start=True, max_epochs=1).fit(*data)
+    assert loaded.n_iter_ == est.n_iter_ + 1
+    assert loaded.net_.pool is None
+
+
+def test_sampling_strategy_dict_is_checked(data, tmp_path):
+    # A dict parameter is recorded as key/value pairs and compared.
+    cls, params, _ = ESTIMATORS["autosmote"]
+    params = {**params, "max_epochs": 1, "sampling_strategy": {"high": 40}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        est = cls(**params).fit(*data)
+    est.save_fitted(tmp_path / "model.pt")
+    loaded = cls(**params).load_fitted(tmp_path / "model.pt")
+    assert_same(loaded.sampling_strategy_, est.sampling_strategy_)
+    other = {**params, "sampling_strategy": {"high": 60}}
+    with pytest.raises(ValueError, match=r"sampling_strategy=\[\['high', 40\]\]"):
+        cls(**other).load_fitted(tmp_path / "model.pt")
+
+
 def test_round_trip_with_criterion_state(data, tmp_path):
     # LDAM keeps per-class margins as a buffer: it travels with the file.
     params = {**PARAMS, "criterion": LDAMLoss}
@@ -62,17 +164,48 @@ class _Payload:
         return (os.mkdir, (self.path,))
 
 
-def test_tampered_file_runs_no_code(fitted, tmp_path):
+@pytest.mark.parametrize("slot", ["history", "attributes"])
+def test_tampered_file_runs_no_code(each_fitted, slot, tmp_path):
+    name, est = each_fitted
+    cls, params, _ = ESTIMATORS[name]
     path = tmp_path / "model.pt"
-    fitted.save_fitted(path)
+    est.save_fitted(path)
     state = torch.load(path, weights_only=True)
     payload = _Payload()
     payload.path = str(tmp_path / "pwned")
-    state["history"] = payload  # what an attacker would slip in
+    # What an attacker would slip in: a whole entry, or a fitted attribute.
+    if slot == "history":
+        state["history"] = payload
+    else:
+        state["attributes"]["classes_"] = payload
     torch.save(state, path)
     with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
-        ARTClassifier(**PARAMS).load_fitted(path)
+        cls(**params).load_fitted(path)
     assert not (tmp_path / "pwned").exists()
+
+
+def test_every_estimator_refuses_other_parameters(each_fitted, tmp_path):
+    name, est = each_fitted
+    cls, params, changed = ESTIMATORS[name]
+    path = tmp_path / "model.pt"
+    est.save_fitted(path)
+    ((key, value),) = changed.items()
+    with pytest.raises(
+        ValueError, match=rf"other parameters: {key}=\S+ \(here {value!r}\)"
+    ):
+        cls(**{**params, **changed}).load_fitted(path)
+
+
+def test_load_refuses_missing_modules(each_fitted, tmp_path):
+    name, est = each_fitted
+    cls, params, _ = ESTIMATORS[name]
+    path = tmp_path / "model.pt"
+    est.save_fitted(path)
+    state = torch.load(path, weights_only=True)
+    del state["modules"]["module"]
+    torch.save(state, path)
+    with pytest.raises(ValueError, match="holds the modules"):
+        cls(**params).load_fitted(path)
 
 
 def test_load_refuses_other_estimators_and_files(fitted, tmp_path):

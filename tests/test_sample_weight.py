@@ -1,6 +1,6 @@
 """Sample weights: equal weights change nothing, zero weights remove rows, integer
 weights repeat them (in distribution), and weights reach AdaBoost and metadata
-routing."""
+routing; for ART here, and for EGA, AutoSMOTE and MESA in the last section."""
 
 import numpy as np
 import pytest
@@ -11,9 +11,15 @@ from sklearn.datasets import make_classification
 from sklearn.ensemble import AdaBoostClassifier
 from sklearn.model_selection import cross_validate
 
-from skart import ARTClassifier, ClassDistributionSampler
+from skart import (
+    ARTClassifier,
+    AutoSMOTEClassifier,
+    ClassDistributionSampler,
+    EGAClassifier,
+)
 from skart._metrics import class_scores
 from skart._validation import stratified_split
+from skart.ensemble import MESAClassifier
 
 FAST = {"max_epochs": 8, "lr": 1e-2, "random_state": 0}
 
@@ -175,3 +181,121 @@ def test_weightless_validation_fold_is_refused(data):
     w[valid] = 0.0
     with pytest.raises(ValueError, match="Every row of the validation fold"):
         ARTClassifier(**FAST).fit(X, y, sample_weight=w)
+
+
+# -- every estimator ---------------------------------------------------------------
+
+# Small, fast configurations of each estimator that takes sample_weight.
+ESTIMATORS = {
+    "ega": lambda **p: EGAClassifier(
+        **{"pretrain_epochs": 6, "max_epochs": 3, "lr": 1e-2, "random_state": 0, **p}
+    ),
+    "autosmote": lambda **p: AutoSMOTEClassifier(
+        **{"max_epochs": 6, "lr": 1e-2, "k_max": 3, "random_state": 0, **p}
+    ),
+    "mesa": lambda **p: MESAClassifier(**{"n_estimators": 4, "random_state": 0, **p}),
+}
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_equal_weights_give_bitwise_the_unweighted_model_everywhere(data, name):
+    X, y = data
+    plain = ESTIMATORS[name]().fit(X, y)
+    weighted = ESTIMATORS[name]().fit(X, y, sample_weight=np.full(len(y), 0.3))
+    np.testing.assert_array_equal(plain.predict_proba(X), weighted.predict_proba(X))
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_weights_change_the_model_and_bad_weights_are_refused(data, name):
+    X, y = data
+    w = np.where(y == 2, 3.0, 1.0)
+    plain = ESTIMATORS[name]().fit(X, y)
+    weighted = ESTIMATORS[name]().fit(X, y, sample_weight=w)
+    assert np.abs(plain.predict_proba(X) - weighted.predict_proba(X)).max() > 1e-3
+    with pytest.raises(ValueError, match="Negative values in data passed"):
+        ESTIMATORS[name]().fit(X, y, sample_weight=-w)
+    with pytest.raises(ValueError, match=r"sample_weight.shape == \(7,\)"):
+        ESTIMATORS[name]().fit(X, y, sample_weight=w[:7])
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_set_fit_request_routes_the_weights(data, name):
+    X, y = data
+    w = np.where(y == 2, 3.0, 1.0)
+    with sklearn.config_context(enable_metadata_routing=True):
+        est = ESTIMATORS[name]().set_fit_request(sample_weight=True)
+        est.set_score_request(sample_weight=False)
+        routed = cross_validate(est, X, y, cv=2, params={"sample_weight": w})
+    plain = cross_validate(ESTIMATORS[name](), X, y, cv=2)
+    assert est.get_metadata_routing().fit.requests["sample_weight"] is True
+    assert not np.array_equal(routed["test_score"], plain["test_score"])
+
+
+def _flipped_region(seed=3):
+    X, y = make_classification(
+        n_samples=900, n_features=5, n_informative=3, n_redundant=0, random_state=seed
+    )
+    X_test, y_test = X[600:], y[600:]
+    X, y = X[:600], y[:600].copy()
+    corrupt = X[:, 0] > 0.3  # a region whose labels are flipped
+    return X, y, np.where(corrupt, 1 - y, y), corrupt, X_test, y_test
+
+
+@pytest.mark.parametrize(
+    "name, params",
+    [
+        ("ega", {"pretrain_epochs": 30, "max_epochs": 5}),
+        ("autosmote", {"max_epochs": 30, "objective": "joint"}),
+    ],
+)
+def test_zero_weights_act_as_removing_rows_in_networks(name, params):
+    X, y, y_bad, corrupt, X_test, y_test = _flipped_region()
+    removed = ESTIMATORS[name](**params).fit(X[~corrupt], y[~corrupt])
+    weighted = ESTIMATORS[name](**params).fit(X, y_bad, sample_weight=(~corrupt) * 1.0)
+    everything = ESTIMATORS[name](**params).fit(X, y_bad)
+    acc = {
+        "removed": removed.score(X_test, y_test),
+        "weighted": weighted.score(X_test, y_test),
+        "all": everything.score(X_test, y_test),
+    }
+    assert abs(acc["weighted"] - acc["removed"]) < 0.05, acc
+    assert acc["weighted"] > acc["all"] + 0.1, acc
+
+
+@pytest.mark.parametrize(
+    "name, params",
+    [
+        ("ega", {"pretrain_epochs": 15, "max_epochs": 5}),
+        ("autosmote", {"max_epochs": 15, "objective": "joint"}),
+    ],
+)
+def test_integer_weights_act_as_repeated_rows_in_networks(name, params):
+    # Class 1 weighs 4: the weighted fit should move the predicted share of
+    # class 1 as far as repeating its rows does, and much farther than the
+    # run-to-run noise between seeds.
+    X, y = make_classification(
+        n_samples=500,
+        n_features=5,
+        n_informative=2,
+        n_redundant=0,
+        weights=[0.85],
+        flip_y=0.1,
+        class_sep=0.5,
+        random_state=4,
+    )
+    X_test = np.random.RandomState(0).normal(size=(2000, 5))
+    w = np.where(y == 1, 4, 1)
+    origin = np.repeat(np.arange(len(y)), w)
+    share = {"plain": [], "weighted": [], "repeated": []}
+    for seed in range(3):
+        est = ESTIMATORS[name](random_state=seed, **params)
+        share["plain"].append(est.fit(X, y).predict_proba(X_test)[:, 1].mean())
+        share["weighted"].append(
+            est.fit(X, y, sample_weight=w).predict_proba(X_test)[:, 1].mean()
+        )
+        share["repeated"].append(
+            est.fit(X[origin], y[origin]).predict_proba(X_test)[:, 1].mean()
+        )
+    mean = {k: np.mean(v) for k, v in share.items()}
+    effect = abs(mean["repeated"] - mean["plain"])
+    assert abs(mean["weighted"] - mean["repeated"]) < 0.35 * effect, share

@@ -14,9 +14,16 @@ from sklearn.base import (
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
-from .._validation import check_X, check_X_y, draw_seed, train_valid_folds
+from .._base import accepts
+from .._validation import (
+    check_weights,
+    check_X,
+    check_X_y,
+    draw_seed,
+    train_valid_folds,
+)
 from ._cascade import Cascade, average_precision, member_proba
 from ._meta_sampler import MetaSampler
 
@@ -204,7 +211,7 @@ class MESAClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         return sampler
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, *, X_val=None, y_val=None):
+    def fit(self, X, y, *, X_val=None, y_val=None, sample_weight=None):
         """Grow the cascade.
 
         Parameters
@@ -219,6 +226,21 @@ class MESAClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             trains the members.
         y_val : array-like of shape (n_val,) or None, default=None
             Validation labels; every class of ``y`` must occur.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the rows of ``X``. Rows of weight 0 are
+            dropped before anything else, so weights of 0 and 1 give bitwise
+            the model fitted without those rows, and equal weights the model
+            fitted without weights. Other weights scale each row's share of
+            the error histograms (the meta-state) and of the validation
+            scores, and reach the members as ``sample_weight``: in each
+            member's subset, a class gets the weight it would have if the
+            weights were repeated rows (its total weight, at most the
+            smallest class's times ``sampling_ratio``), shared by its rows in
+            proportion to their weights. The member must then accept
+            ``sample_weight`` in ``fit``, and a callable ``metric`` must take
+            ``sample_weight``. ``X_val`` is scored unweighted; a
+            ``MetaSampler`` meta-trained in this ``fit`` trains on unweighted
+            folds.
 
         Returns
         -------
@@ -227,11 +249,26 @@ class MESAClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         """
         start = time.perf_counter()
         X, y_enc = check_X_y(self, X, y)
-        rng = check_random_state(self.random_state)
-        X_tr, y_tr, X_va, y_va = train_valid_folds(
-            self, X, y_enc, X_val, y_val, self.validation_fraction, rng
-        )
         n_classes = len(self.classes_)
+        self.estimator_ = clone(
+            DecisionTreeClassifier() if self.estimator is None else self.estimator
+        )
+        X, y_enc, sample_weight = self._check_sample_weight(X, y_enc, sample_weight)
+        rng = check_random_state(self.random_state)
+        w_tr = w_va = None
+        folds = train_valid_folds(
+            self,
+            X,
+            y_enc,
+            X_val,
+            y_val,
+            self.validation_fraction,
+            rng,
+            sample_weight=sample_weight,
+        )
+        X_tr, y_tr, X_va, y_va = folds[:4]
+        if sample_weight is not None:
+            w_tr, w_va = folds[4:]
         absent = np.setdiff1d(np.arange(n_classes), y_va)
         if absent.size:
             raise ValueError(
@@ -250,21 +287,24 @@ class MESAClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 f"choose sampling_ratio between {1 / counts.min():.3g} and "
                 f"{counts.max() / counts.min():.3g}."
             )
+        class_mass = None
+        if w_tr is not None:
+            target, class_mass = self._weighted_targets(y_tr, w_tr)
         sampler = self._resolve_sampler(
             (X_tr, self.classes_[y_tr], X_va, self.classes_[y_va]), rng
-        )
-        self.estimator_ = clone(
-            DecisionTreeClassifier() if self.estimator is None else self.estimator
         )
         if self.metric == "average_precision":
             minority = int(np.argmin(counts))
 
-            def scorer(y_true, proba):
-                return average_precision(y_true, proba, minority)
+            def scorer(y_true, proba, sample_weight=None):
+                return average_precision(y_true, proba, minority, sample_weight)
         else:
 
-            def scorer(y_true, proba):
-                return self.metric(self.classes_[y_true], proba)
+            def scorer(y_true, proba, sample_weight=None):
+                labels = self.classes_[y_true]
+                if sample_weight is None:
+                    return self.metric(labels, proba)
+                return self.metric(labels, proba, sample_weight=sample_weight)
 
         cascade = Cascade(
             self.estimator_,
@@ -278,6 +318,9 @@ class MESAClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             target=target,
             scorer=scorer,
             rng=rng,
+            w_tr=w_tr,
+            w_va=w_va,
+            class_mass=class_mass,
         )
         cascade.step()
         actions, states = [], []
@@ -311,6 +354,56 @@ class MESAClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.validation_scores_ = np.asarray(cascade.scores)
         self.fit_time_ = time.perf_counter() - start
         return self
+
+    def _weighted_targets(self, y_tr, w_tr):
+        """Rows and weight of each class in a member's subset, in a weighted fit.
+
+        As repeated rows would: the class sizes are their weights ``W_c``, a
+        member takes ``T = sampling_ratio * min(W)`` of each class (all of a
+        class with ``W_c <= T``), that is ``T / mean(w_c)`` of its rows.
+        """
+        n_classes = len(self.classes_)
+        counts = np.bincount(y_tr, minlength=n_classes)
+        mass = np.bincount(y_tr, w_tr, minlength=n_classes)
+        T = self.sampling_ratio * mass.min()
+        rows = np.round(T * counts / mass).astype(np.int64)
+        return np.clip(rows, 1, counts), np.minimum(mass, T)
+
+    def _check_sample_weight(self, X, y_enc, sample_weight):
+        """Drop the rows of weight 0; return X, y and the weights (None if equal)."""
+        sample_weight = check_weights(sample_weight, X)
+        if sample_weight is None:
+            return X, y_enc, None
+        n_classes = len(self.classes_)
+        weightless = np.bincount(y_enc, sample_weight, minlength=n_classes) == 0
+        if weightless.any():
+            raise ValueError(
+                f"Every row of classes {self.classes_[weightless].tolist()} has "
+                "sample_weight 0, which removes those classes from the data; "
+                "give them weight, or drop their rows before fit."
+            )
+        keep = sample_weight > 0
+        X, y_enc, sample_weight = X[keep], y_enc[keep], sample_weight[keep]
+        # Weights of 0 and one value: the unweighted fit on the rows kept.
+        sample_weight = check_weights(sample_weight, X)
+        if sample_weight is None:
+            return X, y_enc, None
+        if not has_fit_parameter(self.estimator_, "sample_weight"):
+            raise ValueError(
+                f"{type(self.estimator_).__name__} does not take sample_weight in "
+                "fit, and MESA passes each member the weights of its rows. Use a "
+                "member that takes them (DecisionTreeClassifier, "
+                "skart.ARTClassifier, ...), or fit without sample_weight (weights "
+                "of 0 and 1 work with any member: rows of weight 0 are dropped)."
+            )
+        if callable(self.metric) and not accepts(self.metric, "sample_weight"):
+            raise ValueError(
+                "metric must take a sample_weight keyword argument in a weighted "
+                "fit (the validation scores are weighted); got "
+                f"{self.metric!r}. Use metric='average_precision' or wrap the "
+                "metric, e.g. def metric(y_true, proba, sample_weight=None)."
+            )
+        return X, y_enc, sample_weight
 
     def staged_predict_proba(self, X):
         """Class probabilities of the first 1, 2, ..., ``n_estimators`` members.

@@ -42,6 +42,18 @@ def check_process_group():
     return dist.get_world_size(), dist.get_rank()
 
 
+def check_world_size(world_size, n_train, n_valid):
+    """Refuse more processes than rows in either fold (each needs a shard)."""
+    for fold, n in (("training", n_train), ("validation", n_valid)):
+        if world_size > n:
+            raise ValueError(
+                f"The world size {world_size} is larger than the {n} rows of the "
+                f"{fold} fold: every process needs at least one. Start fewer "
+                "processes (torchrun --nproc-per-node), or give more data (or a "
+                "larger validation_fraction)."
+            )
+
+
 def comm_device():
     """Where collective tensors live: the current GPU for NCCL, else the CPU."""
     if dist.get_backend() == "nccl":
@@ -179,9 +191,9 @@ class DistributedSync(Callback):
 
     At the start of an epoch it keys the training sampler's draws by the
     epoch; at its end it replaces this rank's ``train_loss`` and
-    ``valid_loss`` by the losses over all ranks (row-weighted means), which
-    early stopping and the finite-loss guard then read. Put it before
-    those callbacks.
+    ``valid_loss`` (and their ``_best`` flags) by the losses over all ranks
+    (row-weighted means), which early stopping and the finite-loss guard
+    then read. Put it before those callbacks.
 
     Parameters
     ----------
@@ -208,9 +220,14 @@ class DistributedSync(Callback):
             self.valid_total,
         ]
         total = gather_sum(local)
-        net.history.record("train_loss", float(total[0] / total[1]))
+        losses = {"train_loss": total[0] / total[1]}
         if "valid_loss" in row:
-            net.history.record("valid_loss", float(total[2] / total[3]))
+            losses["valid_loss"] = total[2] / total[3]
+        for key, loss in losses.items():
+            earlier = [r[key] for r in net.history[:-1] if key in r]
+            net.history.record(key, float(loss))
+            # The rank's own *_best flags were set from its shard's loss.
+            net.history.record(f"{key}_best", not earlier or loss < min(earlier))
 
 
 class DistributedFit:
@@ -301,14 +318,7 @@ class DistributedFit:
     def shard(self, data):
         """Shard a fit's sampler and validation fold for this rank (in place)."""
         W, r = self.world_size, self.rank
-        for fold, n in (("training", len(data.y_train)), ("validation", len(data.y_valid))):
-            if W > n:
-                raise ValueError(
-                    f"The world size {W} is larger than the {n} rows of the {fold} "
-                    "fold: every process needs at least one. Start fewer processes "
-                    "(torchrun --nproc-per-node), or give more data (or a larger "
-                    "validation_fraction)."
-                )
+        check_world_size(W, len(data.y_train), len(data.y_valid))
         if data.sampler is not None:
             data.sampler = ClassDistributionSampler(
                 data.y_train,

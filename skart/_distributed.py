@@ -356,7 +356,9 @@ class DistributedFit:
         device = torch.device(net.device)
         ids = None
         if device.type == "cuda":
-            ids = [torch.cuda.current_device() if device.index is None else device.index]
+            ids = [
+                torch.cuda.current_device() if device.index is None else device.index
+            ]
         net.module_ = LocalEvalDDP(net.module_, device_ids=ids)  # rank 0's weights
         try:
             net.partial_fit(dataset, None)

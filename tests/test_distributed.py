@@ -37,9 +37,12 @@ def _free_port():
 def _entry(target, rank, world, port, results, kwargs):
     os.environ["OMP_NUM_THREADS"] = "1"
     torch.set_num_threads(1)
+    backend = kwargs.get("backend", "gloo")
     try:
+        if backend == "nccl":
+            torch.cuda.set_device(rank)
         dist.init_process_group(
-            "gloo",
+            backend,
             init_method=f"tcp://127.0.0.1:{port}",
             rank=rank,
             world_size=world,
@@ -121,7 +124,11 @@ def _two_ranks(rank, world):
     # The sampler's shard of epoch 2 of a 1001-draw pass.
     y = np.repeat(np.arange(3), [70, 20, 10])
     sampler = ClassDistributionSampler(
-        y, [0.2, 0.3, 0.5], num_samples=1001, num_replicas=world, rank=rank,
+        y,
+        [0.2, 0.3, 0.5],
+        num_samples=1001,
+        num_replicas=world,
+        rank=rank,
         random_state=3,
     )
     sampler.set_epoch(2)
@@ -152,7 +159,9 @@ def _two_ranks(rank, world):
         ("small validation fold", X[:4], [0, 0, 0, 1], {"validation_fraction": 0.34}),
     ]:
         try:
-            ARTClassifier(max_epochs=1, random_state=0, distributed=True, **kw).fit(Xr, yr)
+            ARTClassifier(max_epochs=1, random_state=0, distributed=True, **kw).fit(
+                Xr, yr
+            )
         except ValueError as exc:
             errors[name] = str(exc)
     res["errors"] = errors
@@ -202,8 +211,9 @@ def test_two_gloo_ranks_train_one_model():
     assert r0["errors"] == r1["errors"]
     assert "differ from rank 0 in: number of rows" in r0["errors"]["different rows"]
     assert "row labels" in r0["errors"]["different labels"]
-    assert "world size 2 is larger than the 1 rows of the validation" in (
-        r0["errors"]["small validation fold"]
+    assert (
+        "world size 2 is larger than the 1 rows of the validation"
+        in (r0["errors"]["small validation fold"])
     )
     # One model: the same p, history, weights and decision on both ranks.
     f0, f1 = r0["fit"], r1["fit"]
@@ -257,12 +267,16 @@ def test_no_process_group_is_a_clear_error():
 
 def test_distributed_is_validated():
     X, y = _data(100)
-    with pytest.raises(ValueError, match="'distributed' parameter.*must be an instance"):
+    with pytest.raises(
+        ValueError, match="'distributed' parameter.*must be an instance"
+    ):
         ARTClassifier(distributed="yes").fit(X, y)
 
 
 def test_world_size_larger_than_the_training_fold():
-    with pytest.raises(ValueError, match="world size 8 is larger than the 5 rows of the training"):
+    with pytest.raises(
+        ValueError, match="world size 8 is larger than the 5 rows of the training"
+    ):
         check_world_size(8, 5, 20)
     check_world_size(5, 5, 5)  # one row each is enough
 
@@ -277,3 +291,74 @@ def test_sharded_shuffle_covers_every_row_in_equal_shards(world):
     assert set(np.concatenate(drawn)) == set(range(10))
     shards[0].set_epoch(2)
     assert not np.array_equal(shards[0].sample_indices(), drawn[0])
+
+
+@pytest.mark.slow
+def test_the_torchrun_example(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    torchrun = Path(sys.executable).with_name("torchrun")
+    out = tmp_path / "clf.pkl"
+    done = subprocess.run(
+        [
+            str(torchrun),
+            "--standalone",
+            "--nproc-per-node",
+            "2",
+            str(root / "examples" / "torchrun_art.py"),
+            "--rows",
+            "3000",
+            "--epochs",
+            "3",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "2 processes (gloo), 3 epochs, test macro-F1" in done.stdout
+    with open(out, "rb") as f:
+        clf = pickle.load(f)
+    assert clf.predict(np.zeros((2, 20))).shape == (2,)
+
+
+def _cuda_fit(rank, world, backend):
+    X, y = _data(1200)
+    out = {}
+    if backend == "nccl":
+        try:
+            ARTClassifier(max_epochs=1, distributed=True).fit(X, y)  # device="cpu"
+        except ValueError as exc:
+            out["error"] = str(exc)
+    device = f"cuda:{rank if backend == 'nccl' else 0}"
+    clf = ARTClassifier(
+        max_epochs=3, random_state=0, device=device, distributed=True
+    ).fit(X, y)
+    out["fit"] = {
+        "p": clf.sampling_distribution_,
+        "weights": {
+            k: v.cpu().numpy() for k, v in clf.net_.module_.state_dict().items()
+        },
+    }
+    return out
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("backend", ["nccl", "gloo"])
+def test_cuda_ranks_train_one_model(backend):
+    # NCCL needs a GPU per rank; gloo puts both ranks on the first GPU.
+    needed = 2 if backend == "nccl" else 1
+    if torch.cuda.device_count() < needed:
+        pytest.skip(f"{backend} needs {needed} CUDA device(s)")
+    r0, r1 = run_ranks(_cuda_fit, world=2, backend=backend)
+    np.testing.assert_array_equal(r0["fit"]["p"], r1["fit"]["p"])
+    for name, w0 in r0["fit"]["weights"].items():
+        np.testing.assert_array_equal(w0, r1["fit"]["weights"][name])
+    if backend == "nccl":
+        assert "NCCL, which needs GPU tensors" in r0["error"]

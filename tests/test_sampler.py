@@ -121,9 +121,7 @@ def test_union_of_shards_is_the_single_process_pass(world, weighted):
     np.testing.assert_array_equal(_union(shards), single.sample_indices())
     # The pass does not depend on the world size: its first n draws are the
     # n-draw pass of one process.
-    one = ClassDistributionSampler(
-        y, p, num_samples=n, random_state=7, sample_weight=w
-    )
+    one = ClassDistributionSampler(y, p, num_samples=n, random_state=7, sample_weight=w)
     one.set_epoch(3)
     np.testing.assert_array_equal(_union(shards)[:n], one.sample_indices())
 
@@ -183,8 +181,14 @@ def test_unsharded_draws_unchanged():
         ({"num_replicas": 2}, "Give both num_replicas and rank"),
         ({"rank": 0}, "Give both num_replicas and rank"),
         ({"num_replicas": 0, "rank": 0}, "num_replicas must be a positive int"),
-        ({"num_replicas": 2, "rank": 2}, r"rank must be an int in \[0, num_replicas=2\)"),
-        ({"num_replicas": 2, "rank": 0, "random_state": None}, "needs an int random_state"),
+        (
+            {"num_replicas": 2, "rank": 2},
+            r"rank must be an int in \[0, num_replicas=2\)",
+        ),
+        (
+            {"num_replicas": 2, "rank": 0, "random_state": None},
+            "needs an int random_state",
+        ),
     ],
 )
 def test_sharding_errors(kwargs, match):

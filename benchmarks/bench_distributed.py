@@ -1,0 +1,107 @@
+"""Epoch time of one ARTClassifier trained data-parallel on W gloo processes.
+
+The same synthetic data as bench_speed.py (rows x 32, five classes with
+shares 0.6/0.25/0.1/0.04/0.01), an MLP without dropout, batch 256 per
+process, ART on, early stopping off. For each world size W the ranks are
+spawned on a free local port with one torch thread each, train
+``--epochs`` epochs with ``distributed=True``, and the table reports the
+median epoch time over the epochs after the first (rank 0's ``dur``,
+which includes the validation pass); W=0 is the same fit without
+``distributed`` (no DDP, for the overhead at W=1).
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_distributed.py              # ~2 min
+    OMP_NUM_THREADS=1 python benchmarks/bench_distributed.py --hidden 512 512
+
+Run it on a quiet machine with at least W free cores for meaningful numbers.
+"""
+
+import argparse
+import json
+import os
+import platform
+import socket
+import statistics
+import sys
+from datetime import timedelta
+
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_speed import make_data  # noqa: E402
+
+
+def _fit(rank, world, port, args, results):
+    torch.set_num_threads(1)
+    from skart import ARTClassifier
+
+    distributed = world > 0
+    if distributed:
+        dist.init_process_group(
+            "gloo",
+            init_method=f"tcp://127.0.0.1:{port}",
+            rank=rank,
+            world_size=world,
+            timeout=timedelta(seconds=120),
+        )
+    X, y = make_data(args.rows)
+    clf = ARTClassifier(
+        max_epochs=args.epochs,
+        batch_size=256,
+        patience=None,
+        random_state=0,
+        distributed=distributed,
+        module__hidden_units=tuple(args.hidden),
+        module__dropout=0.0,
+    ).fit(X, y)
+    if rank == 0:
+        results.put([float(d) for d in clf.history_[:, "dur"]])
+    if distributed:
+        dist.destroy_process_group()
+
+
+def run(world, args):
+    ctx = mp.get_context("spawn")
+    results = ctx.Queue()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    procs = [
+        ctx.Process(target=_fit, args=(r, world, port, args, results))
+        for r in range(max(world, 1))
+    ]
+    for p in procs:
+        p.start()
+    durs = results.get(timeout=1800)
+    for p in procs:
+        p.join()
+    return statistics.median(durs[1:])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--hidden", type=int, nargs="+", default=[64, 64])
+    parser.add_argument("--worlds", type=int, nargs="+", default=[0, 1, 2])
+    args = parser.parse_args()
+    print(
+        f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+        f"{args.rows} rows, MLP 32-{'-'.join(map(str, args.hidden))}-5, "
+        f"batch 256 per process, {args.epochs} epochs"
+    )
+    rows = {}
+    for world in args.worlds:
+        rows[world] = run(world, args)
+        label = "no DDP" if world == 0 else f"W={world} gloo"
+        print(f"{label:>10}: {rows[world]:.3f} s/epoch", flush=True)
+    if 1 in rows:
+        for world, sec in rows.items():
+            if world > 1:
+                print(f"speed-up W={world} vs W=1: {rows[1] / sec:.2f}x")
+    print(json.dumps({str(k): round(v, 4) for k, v in rows.items()}))
+
+
+if __name__ == "__main__":
+    main()

@@ -7,10 +7,11 @@ spawned on a free local port with one torch thread each, train
 ``--epochs`` epochs with ``distributed=True``, and the table reports the
 median epoch time over the epochs after the first (rank 0's ``dur``,
 which includes the validation pass); W=0 is the same fit without
-``distributed`` (no DDP, for the overhead at W=1).
+``distributed`` (no DDP, for the overhead at W=1). Rounds interleave the
+world sizes; the table gives the median and the range over rounds.
 
-    OMP_NUM_THREADS=1 python benchmarks/bench_distributed.py              # ~2 min
-    OMP_NUM_THREADS=1 python benchmarks/bench_distributed.py --hidden 512 512
+    OMP_NUM_THREADS=1 python benchmarks/bench_distributed.py --rounds 3       # ~3 min
+    OMP_NUM_THREADS=1 python benchmarks/bench_distributed.py --rounds 3 --hidden 512 512 --rows 50000
 
 Run it on a quiet machine with at least W free cores for meaningful numbers.
 """
@@ -85,17 +86,24 @@ def main():
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--hidden", type=int, nargs="+", default=[64, 64])
     parser.add_argument("--worlds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
     print(
         f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
         f"{args.rows} rows, MLP 32-{'-'.join(map(str, args.hidden))}-5, "
         f"batch 256 per process, {args.epochs} epochs"
     )
-    rows = {}
-    for world in args.worlds:
-        rows[world] = run(world, args)
+    times = {world: [] for world in args.worlds}
+    for _ in range(args.rounds):
+        for world in args.worlds:
+            times[world].append(run(world, args))
+            print(f"W={world}: {times[world][-1]:.3f} s/epoch", flush=True)
+    rows = {world: statistics.median(t) for world, t in times.items()}
+    for world, t in times.items():
         label = "no DDP" if world == 0 else f"W={world} gloo"
-        print(f"{label:>10}: {rows[world]:.3f} s/epoch", flush=True)
+        print(
+            f"{label:>10}: {rows[world]:.3f} s/epoch (range {min(t):.3f}-{max(t):.3f})"
+        )
     if 1 in rows:
         for world, sec in rows.items():
             if world > 1:

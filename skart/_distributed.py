@@ -267,10 +267,13 @@ class DistributedFit:
     def _fingerprint(self, X, y_enc, sample_weight):
         est = self.estimator
         data = X.data if hasattr(X, "tocsr") else X
+        # The simple parameters that must agree; the device (one GPU per rank)
+        # and verbose (often on rank 0 only) may differ.
         simple = {
             k: v
             for k, v in sorted(est.get_params(deep=False).items())
             if isinstance(v, int | float | str | bool | type(None))
+            and k not in ("device", "verbose")
         }
         rs = est.random_state
         return [

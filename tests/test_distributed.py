@@ -156,6 +156,7 @@ def _two_ranks(rank, world):
     for name, Xr, yr, kw in [
         ("different rows", X[: 600 - rank], y[: 600 - rank], {}),
         ("different labels", X, np.where(np.arange(600) == rank, 2, y), {}),
+        ("different parameters", X, y, {"c": 0.5 + rank / 10}),
         ("small validation fold", X[:4], [0, 0, 0, 1], {"validation_fraction": 0.34}),
     ]:
         try:
@@ -178,6 +179,7 @@ def _two_ranks(rank, world):
         random_state=0,
         distributed=True,
         module__hidden_units=(32,),
+        verbose=int(rank == 0),  # may differ: the epoch table on rank 0 only
     ).fit(X, y)
     res["fit"] = _fit_result(clf, X)
     return res
@@ -211,6 +213,7 @@ def test_two_gloo_ranks_train_one_model():
     assert r0["errors"] == r1["errors"]
     assert "differ from rank 0 in: number of rows" in r0["errors"]["different rows"]
     assert "row labels" in r0["errors"]["different labels"]
+    assert "in: parameters." in r0["errors"]["different parameters"]
     assert (
         "world size 2 is larger than the 1 rows of the validation"
         in (r0["errors"]["small validation fold"])

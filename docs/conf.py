@@ -103,7 +103,7 @@ sphinx_gallery_conf = {
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"/plot_",
     # demo.py is the README's command-line demo, not a gallery page.
-    "ignore_pattern": r"^(__init__|demo)\.py$",
+    "ignore_pattern": r"^(__init__|demo|torchrun_art)\.py$",
     "doc_module": ("skart",),
     "backreferences_dir": "gen_modules/backreferences",
     "reference_url": {"skart": None},

@@ -39,6 +39,7 @@ from tqdm.auto import tqdm
 from ._callback import ARTCallback
 from ._data import ArrayDataset, BatchIterator
 from ._decision import tune_offsets
+from ._distributed import DistributedFit
 from ._network import MLP
 from ._persistence import load_state, save_fitted
 from ._sampler import ClassDistributionSampler
@@ -301,6 +302,9 @@ class FitData:
     sampler : ClassDistributionSampler or None
         The sampler of the training fold: ART's, or the weighted draws of a
         weighted fit; None for plain shuffling.
+    ddp : DistributedFit or None
+        The data-parallel side of a ``distributed=True`` fit; it shards the
+        sampler and the validation fold (``valid_ds``, ``valid_weights``).
     """
 
     def __init__(self, **attrs):
@@ -339,6 +343,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         "warm_start": ["boolean"],
         "monitor": [StrOptions({"loss", "metric", "loss_or_metric"})],
         "decision": [StrOptions({"argmax", "tuned"})],
+        "distributed": ["boolean"],
     }
 
     _net_class = Net
@@ -411,7 +416,10 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
 
     def _train(self, data):
         """Train ``net_`` on the training fold (under the fit's torch seed)."""
-        self.net_.fit(data.train_ds, None)
+        if getattr(data, "ddp", None) is not None:
+            data.ddp.fit(self.net_, data.train_ds)
+        else:
+            self.net_.fit(data.train_ds, None)
 
     def _after_train(self, data):
         """Set the method's fitted attributes once training is over."""
@@ -419,6 +427,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
     # -- fit ----------------------------------------------------------------
 
     def _build_net(self, data):
+        ddp = getattr(data, "ddp", None)
         routed = self._routed_params()
         # Instances are copied: training must not touch the objects we were given.
         module = MLP if self.module is None else copy.deepcopy(self.module)
@@ -455,8 +464,9 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             bf=self.bf,
             metric=self.metric,
             sample_weight=data.valid_weights,
+            distributed=ddp is not None,
         )
-        callbacks = [("art", art)]
+        callbacks = [*(ddp.callbacks() if ddp else []), ("art", art)]
         callbacks += self._method_callbacks(data)
         if self.lr_schedule == "cosine":
             callbacks.append(
@@ -496,7 +506,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             iterator_train=BatchIterator,
             iterator_valid=BatchIterator,
             iterator_train__shuffle=True,
-            iterator_train__sampler=data.sampler,
+            iterator_train__sampler=ddp.train_sampler if ddp else data.sampler,
             iterator_train__random_state=data.seed,
             train_split=predefined_split(data.valid_ds),
             callbacks=callbacks,
@@ -554,6 +564,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
     def _fit(self, X, y, X_val=None, y_val=None, sample_weight=None):
         """Check the data, split it, build the net, train it; return ``self``."""
         self._routed_params()  # unknown names fail before any work
+        ddp = DistributedFit(self) if getattr(self, "distributed", False) else None
         warm = getattr(self, "warm_start", False) and hasattr(self, "net_")
         if warm:
             previous = (self.classes_, self.n_features_in_)
@@ -562,6 +573,8 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             self._check_warm_start(previous)
         sample_weight = check_weights(sample_weight, X)
         rng = check_random_state(self.random_state)
+        if ddp is not None:  # the same data and random state on every rank
+            rng = ddp.check_data(X, y_enc, sample_weight, rng)
         w_tr = w_va = None
         folds = train_valid_folds(
             self,
@@ -613,7 +626,10 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
                 if self.art or w_tr is not None
                 else None
             ),
+            ddp=ddp,
         )
+        if ddp is not None:
+            ddp.shard(data)
         if warm and self.art:
             # ART goes on from the distribution it ended with.
             data.sampler.set_distribution(self.sampling_distribution_)
@@ -630,6 +646,8 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             self._train(data)
+        if ddp is not None:
+            ddp.unshard(data)
         self._release_fit_data()
         self.sampling_distribution_ = (
             data.sampler.p
@@ -638,6 +656,8 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         )
         self._after_train(data)
         self._fit_decision(data)
+        if ddp is not None:
+            ddp.finish(self)
         self.n_iter_ = len(self.net_.history)
         return self
 

@@ -42,6 +42,16 @@ class ARTCallback(Callback):
         Weights of the validation rows, in the order the validation iterator
         yields them (it must not shuffle): the class scores count each row
         with its weight. ``None`` counts rows.
+    distributed : bool, default=False
+        Data-parallel training with ``torch.distributed`` (one net per rank,
+        an initialised default process group): each rank validates on its
+        own shard of the validation fold, and the class scores are those of
+        the whole fold (per-class counts summed over the ranks; a callable
+        metric gathers the predictions), so ``p`` is the same on every rank.
+        The sampler must be sharded (``num_replicas``, ``rank``); the
+        callback calls its ``set_epoch`` at the start of every epoch. Every
+        rank must run the validation pass (a rank with an empty shard takes
+        part all the same).
 
     Notes
     -----
@@ -85,12 +95,22 @@ class ARTCallback(Callback):
     (3, True)
     """
 
-    def __init__(self, sampler=None, *, c=0.5, bf=1, metric="f1", sample_weight=None):
+    def __init__(
+        self,
+        sampler=None,
+        *,
+        c=0.5,
+        bf=1,
+        metric="f1",
+        sample_weight=None,
+        distributed=False,
+    ):
         self.sampler = sampler
         self.c = c
         self.bf = bf
         self.metric = metric
         self.sample_weight = sample_weight
+        self.distributed = distributed
 
     def initialize(self):
         if not 0.0 <= self.c <= 1.0:
@@ -121,6 +141,8 @@ class ARTCallback(Callback):
     def on_epoch_begin(self, net, **kwargs):
         self.y_true_, self.y_pred_ = [], []
         if self.sampler is not None:
+            if self.distributed:
+                self.sampler.set_epoch(len(net.history) - 1)
             net.history.record("p", self.sampler.p.tolist())
 
     def on_batch_end(self, net, batch, training, y_pred=None, **kwargs):
@@ -132,7 +154,9 @@ class ARTCallback(Callback):
         self.y_true_.append(torch.as_tensor(yi, device=y_pred.device))  # (B,)
 
     def on_epoch_end(self, net, **kwargs):
-        if not self.y_true_:
+        if self.distributed:
+            scores = self._global_scores()
+        elif not self.y_true_:
             warnings.warn(
                 "ARTCallback saw no validation batch: without a validation split "
                 "it cannot score classes, and the sampling distribution stays as it is.",
@@ -140,13 +164,14 @@ class ARTCallback(Callback):
                 stacklevel=2,
             )
             return
-        scores = class_scores(
-            torch.cat(self.y_true_),
-            torch.cat(self.y_pred_),
-            self.n_classes_,
-            self.metric,
-            sample_weight=self.sample_weight,
-        )
+        else:
+            scores = class_scores(
+                torch.cat(self.y_true_),
+                torch.cat(self.y_pred_),
+                self.n_classes_,
+                self.metric,
+                sample_weight=self.sample_weight,
+            )
         self.y_true_, self.y_pred_ = [], []
         history = net.history
         history.record("class_scores", scores.tolist())
@@ -163,6 +188,27 @@ class ARTCallback(Callback):
             self.n_refreshes_ += 1
             top = int(np.argmax(p))
             history.record("event_art", f"{top}:{p[top]:.2f}")
+
+    def _global_scores(self):
+        # Imported here: the module needs torch.distributed, which a
+        # non-distributed callback never touches.
+        from ._distributed import global_class_scores
+
+        n_classes = getattr(self, "n_classes_", None)
+        if n_classes is None and self.sampler is not None:
+            n_classes = self.sampler.n_classes
+        if n_classes is None:
+            raise RuntimeError(
+                "ARTCallback(distributed=True) saw no validation batch on this "
+                "rank and has no sampler to give the number of classes; give "
+                "every rank a validation row, or pass the sampler."
+            )
+        empty = torch.empty(0, dtype=torch.int64)
+        y_true = torch.cat(self.y_true_) if self.y_true_ else empty
+        y_pred = torch.cat(self.y_pred_) if self.y_pred_ else empty
+        return global_class_scores(
+            y_true, y_pred.to(y_true.device), n_classes, self.metric, self.sample_weight
+        )
 
     def _set_distribution(self, scores):
         p = art_distribution(scores, self.prior_, self.c)

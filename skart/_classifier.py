@@ -105,6 +105,18 @@ class ARTClassifier(BaseNetClassifier):
         go on for ``max_epochs`` more epochs (with a new cosine cycle from
         ``lr`` and early stopping counted afresh). The data must have the
         same features and classes; the validation fold is drawn again.
+    distributed : bool, default=False
+        Train one model data-parallel on every process of a
+        ``torch.distributed`` process group (start the script with
+        ``torchrun`` and call ``torch.distributed.init_process_group`` before
+        ``fit``; gloo on CPU, NCCL on GPUs with ``device=f"cuda:{local_rank}"``).
+        Every rank passes the same, whole data: each trains on its shard of
+        one global pass per epoch keyed by ``(random_state, epoch)``, with
+        gradients averaged by ``DistributedDataParallel``, and scores its
+        shard of the validation fold; ART's class scores and the losses
+        read by early stopping are those of the whole fold, so every rank
+        ends with the same fitted estimator. ``batch_size`` is per process.
+        See the "Scaling out" page of the documentation.
     **kwargs
         Routed parameters: ``module__*``, ``criterion__*``, ``optimizer__*``,
         ``iterator_train__*``, ``iterator_valid__*``, ``callbacks__*``.
@@ -182,6 +194,7 @@ class ARTClassifier(BaseNetClassifier):
         verbose=0,
         random_state=None,
         warm_start=False,
+        distributed=False,
         **kwargs,
     ):
         self.module = module
@@ -204,6 +217,7 @@ class ARTClassifier(BaseNetClassifier):
         self.verbose = verbose
         self.random_state = random_state
         self.warm_start = warm_start
+        self.distributed = distributed
         # Stored as they come, like skorch; their names are checked in fit.
         vars(self).update(kwargs)
 

@@ -17,6 +17,18 @@ class ClassDistributionSampler(Sampler):
     one with :meth:`set_distribution` takes effect from the next epoch, even
     though skorch builds its data loader only once per ``fit``.
 
+    For data-parallel training (``torch.distributed``) give ``num_replicas``
+    and ``rank`` and call :meth:`set_epoch` at the start of every epoch, as
+    with :class:`torch.utils.data.DistributedSampler`. Every rank then draws
+    the same global pass of ``num_replicas * ceil(num_samples / num_replicas)``
+    indices from a generator keyed by ``(random_state, epoch)`` and keeps the
+    strided shard ``pass[rank::num_replicas]``: the shards have equal lengths
+    and their union is exactly the pass that one process (``num_replicas=1``)
+    draws for the same seed, epoch and ``p``. The keyed pass draws each index
+    on its own (class from ``p``, then a row of it), so a longer pass starts
+    with the shorter one. Calling :meth:`set_epoch` switches a sampler without
+    ``num_replicas`` to the same keyed draws.
+
     It is a :class:`torch.utils.data.Sampler`, so it works as
     ``DataLoader(dataset, sampler=...)`` or skorch's
     ``iterator_train__sampler``; :meth:`sample_indices` returns a whole pass as
@@ -41,6 +53,12 @@ class ClassDistributionSampler(Sampler):
         probability proportional to its weight (a row of weight 0 never), and
         the prior is the share of each class in the total weight. ``None``
         draws uniformly within each class.
+    num_replicas : int, default=None
+        Number of processes that share each pass (the world size); ``None``
+        for one process drawing whole passes. Needs an int ``random_state``,
+        the same on every rank, and ``rank``.
+    rank : int, default=None
+        This process's shard, in ``[0, num_replicas)``.
 
     Attributes
     ----------
@@ -50,6 +68,9 @@ class ClassDistributionSampler(Sampler):
         Rows per class in ``y``.
     class_weights : ndarray of shape (n_classes,)
         Total weight per class (``class_counts`` without ``sample_weight``).
+    epoch : int or None
+        The epoch set by :meth:`set_epoch` (None before; then keyed draws use
+        epoch 0 when ``num_replicas`` is set).
 
     Examples
     --------
@@ -71,6 +92,8 @@ class ClassDistributionSampler(Sampler):
         n_classes=None,
         random_state=None,
         sample_weight=None,
+        num_replicas=None,
+        rank=None,
     ):
         y = np.asarray(y)
         if y.ndim != 1 or y.size == 0 or not np.issubdtype(y.dtype, np.integer):
@@ -94,6 +117,15 @@ class ClassDistributionSampler(Sampler):
         self._order = np.argsort(y, kind="stable")
         self._starts = np.concatenate(([0], np.cumsum(self.class_counts)[:-1]))
         self._rng = check_random_state(random_state)
+        self._check_sharding(num_replicas, rank, random_state)
+        self.num_replicas = None if num_replicas is None else int(num_replicas)
+        self.rank = None if rank is None else int(rank)
+        self.epoch = None
+        # The key of the epoch-keyed draws; drawn from ``random_state`` at the
+        # first set_epoch when it is not an int.
+        self._seed = (
+            int(random_state) if isinstance(random_state, numbers.Integral) else None
+        )
         self._cumulative = None  # cumulative weights in class order, if weighted
         self.class_weights = self.class_counts.astype(np.float64)
         if sample_weight is not None:
@@ -110,6 +142,32 @@ class ClassDistributionSampler(Sampler):
         self.set_distribution(
             self.class_weights / self.class_weights.sum() if p is None else p
         )
+
+    @staticmethod
+    def _check_sharding(num_replicas, rank, random_state):
+        if num_replicas is None and rank is None:
+            return
+        if num_replicas is None or rank is None:
+            raise ValueError(
+                "Give both num_replicas and rank (the world size and this "
+                "process's rank, e.g. torch.distributed.get_world_size() and "
+                f"get_rank()), or neither; got num_replicas={num_replicas!r}, "
+                f"rank={rank!r}."
+            )
+        if not isinstance(num_replicas, numbers.Integral) or num_replicas < 1:
+            raise ValueError(
+                f"num_replicas must be a positive int; got {num_replicas!r}."
+            )
+        if not isinstance(rank, numbers.Integral) or not 0 <= rank < num_replicas:
+            raise ValueError(
+                f"rank must be an int in [0, num_replicas={num_replicas}); got {rank!r}."
+            )
+        if not isinstance(random_state, numbers.Integral):
+            raise ValueError(
+                "A sharded sampler (num_replicas set) needs an int random_state, "
+                "the same on every rank, so that the ranks draw shards of one "
+                f"pass; got {random_state!r}."
+            )
 
     @property
     def n_classes(self):
@@ -139,17 +197,41 @@ class ClassDistributionSampler(Sampler):
             )
         self.p = p / p.sum()
 
-    def sample_indices(self):
-        """Draw one pass of row indices.
+    def set_epoch(self, epoch):
+        """Key the following draws by ``(random_state, epoch)``.
 
-        Returns
-        -------
-        indices : ndarray of shape (num_samples,), dtype int64
+        Call it at the start of every epoch with the same value on every
+        rank (accelerate and Lightning call it on their samplers). Drawing
+        the same epoch again gives the same indices.
+
+        Parameters
+        ----------
+        epoch : int
+            Non-negative epoch number.
         """
-        rng = self._rng
-        per_class = rng.multinomial(self.num_samples, self.p)  # (K,)
-        cls = np.repeat(np.arange(self.n_classes), per_class)  # (n,)
-        u = rng.random_sample(self.num_samples)  # (n,) in [0, 1)
+        if not isinstance(epoch, numbers.Integral) or epoch < 0:
+            raise ValueError(f"epoch must be a non-negative int; got {epoch!r}.")
+        if self._seed is None:
+            self._seed = int(self._rng.randint(np.iinfo(np.int32).max))
+        self.epoch = int(epoch)
+
+    @property
+    def _keyed(self):
+        return self.num_replicas is not None or self.epoch is not None
+
+    def _keyed_pass(self, n):
+        # One generator per (seed, epoch); each index takes two uniforms in
+        # turn (class, row within it), so the first n indices of any longer
+        # pass are this pass.
+        epoch = 0 if self.epoch is None else self.epoch
+        rng = np.random.default_rng([self._seed, epoch])
+        u = rng.random((n, 2))  # (n, 2)
+        cum = np.cumsum(self.p)  # (K,)
+        cls = np.searchsorted(cum, u[:, 0] * cum[-1], side="right")  # (n,)
+        return self._rows(np.minimum(cls, self.n_classes - 1), u[:, 1])
+
+    def _rows(self, cls, u):
+        # Row positions of draws of classes ``cls`` given uniforms ``u``.
         if self._cumulative is None:
             pos = self._starts[cls] + (u * self.class_counts[cls]).astype(np.int64)
         else:
@@ -160,7 +242,24 @@ class ClassDistributionSampler(Sampler):
             pos = np.searchsorted(self._cumulative, target, side="right")
             last = self._starts + self.class_counts - 1  # rounding stays in class
             pos = np.clip(pos, self._starts[cls], last[cls])
-        indices = self._order[pos]
+        return self._order[pos]
+
+    def sample_indices(self):
+        """Draw one pass of row indices (this rank's shard of it when sharded).
+
+        Returns
+        -------
+        indices : ndarray of shape (len(self),), dtype int64
+        """
+        if self._keyed:
+            world = self.num_replicas or 1
+            rank = self.rank or 0
+            return self._keyed_pass(world * len(self))[rank::world]
+        rng = self._rng
+        per_class = rng.multinomial(self.num_samples, self.p)  # (K,)
+        cls = np.repeat(np.arange(self.n_classes), per_class)  # (n,)
+        u = rng.random_sample(self.num_samples)  # (n,) in [0, 1)
+        indices = self._rows(cls, u)
         rng.shuffle(indices)
         return indices
 
@@ -168,4 +267,6 @@ class ClassDistributionSampler(Sampler):
         return iter(self.sample_indices().tolist())
 
     def __len__(self):
-        return self.num_samples
+        if self.num_replicas is None:
+            return self.num_samples
+        return -(-self.num_samples // self.num_replicas)  # ceil: equal shards

@@ -80,3 +80,124 @@ def test_mass_on_empty_class():
 def test_labels_must_be_indices():
     with pytest.raises(ValueError, match="integer class indices"):
         ClassDistributionSampler(np.array(["a", "b"]))
+
+
+# -- sharding for torch.distributed ------------------------------------------
+
+
+def _shards(y, p, world, epoch, **kw):
+    shards = []
+    for rank in range(world):
+        s = ClassDistributionSampler(
+            y, p, num_replicas=world, rank=rank, random_state=7, **kw
+        )
+        s.set_epoch(epoch)
+        shards.append(s.sample_indices())
+    return shards
+
+
+def _union(shards):
+    # Interleave the strided shards back into one pass.
+    out = np.empty(sum(len(s) for s in shards), dtype=np.int64)
+    for rank, s in enumerate(shards):
+        out[rank :: len(shards)] = s
+    return out
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("world", [1, 2, 3, 4])
+def test_union_of_shards_is_the_single_process_pass(world, weighted):
+    y = np.repeat(np.arange(3), [60, 30, 11])
+    w = np.random.default_rng(0).uniform(0, 2, len(y)) if weighted else None
+    p = [0.2, 0.3, 0.5]
+    n = 101
+    shards = _shards(y, p, world, epoch=3, num_samples=n, sample_weight=w)
+    # Equal shard lengths: every rank runs as many batches.
+    assert {len(s) for s in shards} == {-(-n // world)}
+    single = ClassDistributionSampler(
+        y, p, num_samples=world * len(shards[0]), random_state=7, sample_weight=w
+    )
+    single.set_epoch(3)
+    np.testing.assert_array_equal(_union(shards), single.sample_indices())
+    # The pass does not depend on the world size: its first n draws are the
+    # n-draw pass of one process.
+    one = ClassDistributionSampler(y, p, num_samples=n, random_state=7, sample_weight=w)
+    one.set_epoch(3)
+    np.testing.assert_array_equal(_union(shards)[:n], one.sample_indices())
+
+
+@pytest.mark.parametrize("world", [1, 2, 3, 4])
+def test_union_frequencies_follow_p(world):
+    y = np.repeat(np.arange(4), [500, 300, 150, 50])
+    p = np.array([0.1, 0.2, 0.3, 0.4])
+    counts = np.zeros(4)
+    for epoch in range(10):
+        union = _union(_shards(y, p, world, epoch, num_samples=2000))
+        counts += np.bincount(y[union], minlength=4)
+    assert stats.chisquare(counts, counts.sum() * p).pvalue > 1e-3
+
+
+def test_set_epoch_keys_the_draws():
+    y = np.repeat([0, 1, 2], [50, 30, 20])
+    s = ClassDistributionSampler(y, num_replicas=2, rank=1, random_state=0)
+    first = s.sample_indices()  # epoch 0 before any set_epoch
+    s.set_epoch(0)
+    np.testing.assert_array_equal(s.sample_indices(), first)
+    np.testing.assert_array_equal(s.sample_indices(), first)  # no hidden state
+    s.set_epoch(1)
+    assert not np.array_equal(s.sample_indices(), first)
+    # A new p takes effect at once, as in the stateful draws.
+    s.set_distribution([0, 0, 1])
+    assert set(y[s.sample_indices()]) == {2}
+
+
+def test_set_epoch_without_sharding_and_without_int_seed():
+    y = np.repeat([0, 1], [40, 10])
+    s = ClassDistributionSampler(y, random_state=np.random.RandomState(0))
+    s.set_epoch(4)
+    a = s.sample_indices()
+    np.testing.assert_array_equal(s.sample_indices(), a)
+    assert len(s) == 50 and s.epoch == 4
+
+
+def test_unsharded_draws_unchanged():
+    # Without set_epoch or sharding the sampler draws as it always did.
+    y = np.repeat([0, 1, 2], [50, 30, 20])
+    a = ClassDistributionSampler(y, random_state=0).sample_indices()
+    rng = np.random.RandomState(0)
+    per_class = rng.multinomial(100, [0.5, 0.3, 0.2])
+    cls = np.repeat(np.arange(3), per_class)
+    pos = np.array([0, 50, 80])[cls] + (
+        rng.random_sample(100) * np.array([50, 30, 20])[cls]
+    ).astype(np.int64)
+    expected = np.argsort(y, kind="stable")[pos]
+    rng.shuffle(expected)
+    np.testing.assert_array_equal(a, expected)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"num_replicas": 2}, "Give both num_replicas and rank"),
+        ({"rank": 0}, "Give both num_replicas and rank"),
+        ({"num_replicas": 0, "rank": 0}, "num_replicas must be a positive int"),
+        (
+            {"num_replicas": 2, "rank": 2},
+            r"rank must be an int in \[0, num_replicas=2\)",
+        ),
+        (
+            {"num_replicas": 2, "rank": 0, "random_state": None},
+            "needs an int random_state",
+        ),
+    ],
+)
+def test_sharding_errors(kwargs, match):
+    kwargs = {"random_state": 0, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        ClassDistributionSampler(np.array([0, 1, 1]), **kwargs)
+
+
+def test_set_epoch_error():
+    s = ClassDistributionSampler(np.array([0, 1, 1]), random_state=0)
+    with pytest.raises(ValueError, match="epoch must be a non-negative int"):
+        s.set_epoch(-1)

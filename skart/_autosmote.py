@@ -614,6 +614,9 @@ class AutoSMOTEClassifier(BaseNetClassifier):
         ART's boost frequency (with ``art=True``).
     metric : {"f1", "recall", "precision"} or callable, default="f1"
         Per-class metric on the validation fold, recorded in the history.
+    smooth : float >= 0, default=1.0
+        ART's shrinkage of the per-class scores towards their mean, in
+        validation rows (with ``art=True``; see :class:`ARTClassifier`).
     validation_fraction : float in (0, 1), default=0.15
         Share of each class held out for the validation fold.
     criterion : torch.nn.Module class, default=None
@@ -769,6 +772,7 @@ class AutoSMOTEClassifier(BaseNetClassifier):
         c=0.5,
         bf=1,
         metric="f1",
+        smooth=1.0,
         validation_fraction=0.15,
         criterion=None,
         optimizer=torch.optim.Adam,
@@ -802,6 +806,7 @@ class AutoSMOTEClassifier(BaseNetClassifier):
         self.c = c
         self.bf = bf
         self.metric = metric
+        self.smooth = smooth
         self.validation_fraction = validation_fraction
         self.criterion = criterion
         self.optimizer = optimizer

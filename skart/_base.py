@@ -327,6 +327,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         "c": [Interval(Real, 0, 1, closed="both")],
         "bf": [Interval(Integral, 1, None, closed="left")],
         "metric": [StrOptions({"f1", "recall", "precision"}), callable],
+        "smooth": [Interval(Real, 0, None, closed="left")],
         "art": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "criterion": [None, type, HasMethods(["forward"])],
@@ -463,6 +464,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             c=self.c,
             bf=self.bf,
             metric=self.metric,
+            smooth=self.smooth,
             sample_weight=data.valid_weights,
             distributed=ddp is not None,
         )

@@ -38,6 +38,13 @@ class ARTCallback(Callback):
         Boost frequency: epochs between refreshes.
     metric : {"f1", "recall", "precision"} or callable, default="f1"
         Per-class control metric; see :func:`skart._metrics.class_scores`.
+    smooth : float >= 0, default=1.0
+        Before the update, each class's score is shrunk towards the mean
+        score of the scored classes with a prior worth ``smooth`` validation
+        rows: ``(n * f + smooth * mean(f)) / (n + smooth)`` for a class of
+        ``n`` rows (see :func:`art_distribution`). A class with one missed
+        validation row then no longer takes the largest sampling share on
+        that one prediction. The history keeps the raw scores. 0 turns it off.
     sample_weight : torch.Tensor of shape (n_valid,), default=None
         Weights of the validation rows, in the order the validation iterator
         yields them (it must not shuffle): the class scores count each row
@@ -102,6 +109,7 @@ class ARTCallback(Callback):
         c=0.5,
         bf=1,
         metric="f1",
+        smooth=1.0,
         sample_weight=None,
         distributed=False,
     ):
@@ -109,6 +117,7 @@ class ARTCallback(Callback):
         self.c = c
         self.bf = bf
         self.metric = metric
+        self.smooth = smooth
         self.sample_weight = sample_weight
         self.distributed = distributed
 
@@ -117,6 +126,8 @@ class ARTCallback(Callback):
             raise ValueError(f"c must be in [0, 1]; got {self.c!r}.")
         if int(self.bf) != self.bf or self.bf < 1:
             raise ValueError(f"bf must be an integer >= 1; got {self.bf!r}.")
+        if not self.smooth >= 0:
+            raise ValueError(f"smooth must be >= 0; got {self.smooth!r}.")
         self.y_true_, self.y_pred_ = [], []
         self.n_refreshes_ = 0
         return self
@@ -154,9 +165,7 @@ class ARTCallback(Callback):
         self.y_true_.append(torch.as_tensor(yi, device=y_pred.device))  # (B,)
 
     def on_epoch_end(self, net, **kwargs):
-        if self.distributed:
-            scores = self._global_scores()
-        elif not self.y_true_:
+        if not (self.distributed or self.y_true_):
             warnings.warn(
                 "ARTCallback saw no validation batch: without a validation split "
                 "it cannot score classes, and the sampling distribution stays as it is.",
@@ -164,14 +173,7 @@ class ARTCallback(Callback):
                 stacklevel=2,
             )
             return
-        else:
-            scores = class_scores(
-                torch.cat(self.y_true_),
-                torch.cat(self.y_pred_),
-                self.n_classes_,
-                self.metric,
-                sample_weight=self.sample_weight,
-            )
+        scores, support = self._scores()
         self.y_true_, self.y_pred_ = [], []
         history = net.history
         history.record("class_scores", scores.tolist())
@@ -184,34 +186,55 @@ class ARTCallback(Callback):
         history.record("art_refresh", refresh)
         history.record("event_art", "")
         if refresh:
-            p = self._set_distribution(scores)
+            p = self._set_distribution(scores, support)
             self.n_refreshes_ += 1
             top = int(np.argmax(p))
             history.record("event_art", f"{top}:{p[top]:.2f}")
 
-    def _global_scores(self):
-        # Imported here: the module needs torch.distributed, which a
-        # non-distributed callback never touches.
-        from ._distributed import global_class_scores
-
-        n_classes = getattr(self, "n_classes_", None)
-        if n_classes is None and self.sampler is not None:
-            n_classes = self.sampler.n_classes
-        if n_classes is None:
-            raise RuntimeError(
-                "ARTCallback(distributed=True) saw no validation batch on this "
-                "rank and has no sampler to give the number of classes; give "
-                "every rank a validation row, or pass the sampler."
+    def _scores(self):
+        """This epoch's per-class scores on the validation fold (of every rank),
+        and the fold's rows per class when ``smooth`` needs them (else None)."""
+        w = self.sample_weight
+        if not self.distributed:
+            y_true = torch.cat(self.y_true_)
+            n_classes = self.n_classes_
+            scores = class_scores(
+                y_true, torch.cat(self.y_pred_), n_classes, self.metric, w
             )
-        empty = torch.empty(0, dtype=torch.int64)
-        y_true = torch.cat(self.y_true_) if self.y_true_ else empty
-        y_pred = torch.cat(self.y_pred_) if self.y_pred_ else empty
-        return global_class_scores(
-            y_true, y_pred.to(y_true.device), n_classes, self.metric, self.sample_weight
-        )
+        else:
+            # Imported here: the module needs torch.distributed, which a
+            # non-distributed callback never touches.
+            from ._distributed import global_class_scores
 
-    def _set_distribution(self, scores):
-        p = art_distribution(scores, self.prior_, self.c)
+            n_classes = getattr(self, "n_classes_", None)
+            if n_classes is None and self.sampler is not None:
+                n_classes = self.sampler.n_classes
+            if n_classes is None:
+                raise RuntimeError(
+                    "ARTCallback(distributed=True) saw no validation batch on this "
+                    "rank and has no sampler to give the number of classes; give "
+                    "every rank a validation row, or pass the sampler."
+                )
+            empty = torch.empty(0, dtype=torch.int64)
+            y_true = torch.cat(self.y_true_) if self.y_true_ else empty
+            y_pred = torch.cat(self.y_pred_) if self.y_pred_ else empty
+            scores = global_class_scores(
+                y_true, y_pred.to(y_true.device), n_classes, self.metric, w
+            )
+        if self.sampler is None or not self.smooth:
+            return scores, None
+        support = torch.bincount(y_true, weights=w, minlength=n_classes)
+        support = support.double().cpu().numpy()
+        if self.distributed:
+            from ._distributed import gather_sum
+
+            support = gather_sum(support)
+        return scores, support
+
+    def _set_distribution(self, scores, support=None):
+        p = art_distribution(
+            scores, self.prior_, self.c, support=support, smooth=self.smooth
+        )
         # A class whose rows all have weight 0 has nothing to draw from.
         p[self.prior_ == 0] = 0.0
         self.sampler.set_distribution(p)

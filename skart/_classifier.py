@@ -47,6 +47,15 @@ class ARTClassifier(BaseNetClassifier):
         as ``metric(y_true, y_pred, labels=labels)`` with class indices and
         must return one score in [0, 1] per class (higher is better), e.g.
         ``functools.partial(fbeta_score, beta=2, average=None, zero_division=0)``.
+    smooth : float >= 0, default=1.0
+        Before each refresh, each class's score is shrunk towards the mean
+        score of the scored classes with a prior worth ``smooth`` validation
+        rows, ``(n * f + smooth * mean(f)) / (n + smooth)`` for a class of
+        ``n`` validation rows (as :class:`~sklearn.preprocessing.TargetEncoder`
+        smooths category means). A class with one missed validation row then
+        no longer takes the largest sampling share on the evidence of one
+        prediction; classes with many rows keep their scores. 0 uses the raw
+        scores. The user guide has the measurements behind the default.
     art : bool, default=True
         Resample with ART. ``False`` trains the same network on the same
         folds with plain shuffling: the baseline that isolates ART's effect
@@ -178,6 +187,7 @@ class ARTClassifier(BaseNetClassifier):
         c=0.5,
         bf=1,
         metric="f1",
+        smooth=1.0,
         art=True,
         validation_fraction=0.15,
         criterion=None,
@@ -201,6 +211,7 @@ class ARTClassifier(BaseNetClassifier):
         self.c = c
         self.bf = bf
         self.metric = metric
+        self.smooth = smooth
         self.art = art
         self.validation_fraction = validation_fraction
         self.criterion = criterion

@@ -437,6 +437,9 @@ class EGAClassifier(BaseNetClassifier):
         ART's boost frequency in epochs.
     metric : {"f1", "recall", "precision"} or callable, default="f1"
         ART's per-class metric, recorded in the history in any case.
+    smooth : float >= 0, default=1.0
+        ART's shrinkage of the per-class scores towards their mean, in
+        validation rows (only with ``art=True``; see :class:`ARTClassifier`).
     validation_fraction : float in (0, 1), default=0.25
         Share of each class held out for the validation fold, which drives
         the points' gradient and the epoch selection (the paper's 60/20 of
@@ -599,6 +602,7 @@ class EGAClassifier(BaseNetClassifier):
         c=0.5,
         bf=1,
         metric="f1",
+        smooth=1.0,
         validation_fraction=0.25,
         criterion=None,
         optimizer=torch.optim.Adam,
@@ -628,6 +632,7 @@ class EGAClassifier(BaseNetClassifier):
         self.c = c
         self.bf = bf
         self.metric = metric
+        self.smooth = smooth
         self.validation_fraction = validation_fraction
         self.criterion = criterion
         self.optimizer = optimizer

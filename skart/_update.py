@@ -43,7 +43,47 @@ def difficulty_weights(scores):
     return s / total
 
 
-def art_distribution(scores, prior, c):
+def smooth_scores(scores, support, smooth):
+    """Shrink per-class scores towards their mean in proportion to little support.
+
+    The score of a class with ``n`` validation rows becomes ``(n * f + smooth *
+    m) / (n + smooth)``, where ``m`` is the mean score of the scored classes:
+    the posterior mean under a prior worth ``smooth`` validation rows, as in
+    scikit-learn's :class:`~sklearn.preprocessing.TargetEncoder`. A class with
+    hundreds of rows keeps its score; a class with one missed row moves from
+    0 to ``smooth * m / (1 + smooth)`` instead of taking the largest weight on
+    the evidence of one prediction. Unscored (NaN) classes stay NaN.
+
+    Parameters
+    ----------
+    scores : array-like of shape (n_classes,)
+        Per-class scores in [0, 1]; NaN marks an unscored class.
+    support : array-like of shape (n_classes,)
+        Validation rows (or their total weight) per class.
+    smooth : float >= 0
+        Strength of the prior in validation rows; 0 returns the scores as
+        they are.
+
+    Returns
+    -------
+    scores : ndarray of shape (n_classes,)
+
+    Examples
+    --------
+    >>> from skart._update import smooth_scores
+    >>> smooth_scores([0.9, 0.7, 0.0], support=[300, 100, 1], smooth=1.0).round(3)
+    array([0.899, 0.697, 0.267])
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    support = np.asarray(support, dtype=np.float64)
+    scored = ~np.isnan(scores)
+    if smooth == 0 or not scored.any():
+        return scores.copy()
+    mean = scores[scored].mean()
+    return (support * scores + smooth * mean) / (support + smooth)
+
+
+def art_distribution(scores, prior, c, *, support=None, smooth=0.0):
     """Compute ART's sampling distribution ``p = c * prior + (1 - c) * w``.
 
     Parameters
@@ -55,6 +95,13 @@ def art_distribution(scores, prior, c):
         Empirical class distribution of the training fold.
     c : float in [0, 1]
         Blend between the prior (``c=1``) and the difficulty weights (``c=0``).
+    support : array-like of shape (n_classes,), default=None
+        Validation rows per class behind ``scores``; needed when ``smooth``
+        is positive.
+    smooth : float >= 0, default=0.0
+        Shrink the scores towards their mean before taking difficulties, with
+        a prior worth this many validation rows (see the user guide):
+        ``(n * f + smooth * mean(f)) / (n + smooth)`` for a class of ``n`` rows.
 
     Returns
     -------
@@ -79,6 +126,10 @@ def art_distribution(scores, prior, c):
     if scores is None:
         w = np.full(prior.shape, 1.0 / prior.size)
     else:
+        if smooth:
+            if support is None:
+                raise ValueError("smooth > 0 needs the support of each class.")
+            scores = smooth_scores(scores, support, smooth)
         w = difficulty_weights(scores)
         if w.shape != prior.shape:
             raise ValueError(

@@ -59,24 +59,36 @@ def test_refreshes_exactly_every_bf_epochs(data, bf):
     assert cb.n_refreshes_ == len(refreshes)
 
 
-def test_p_follows_the_update_rule(data):
+@pytest.mark.parametrize("smooth", [0.0, 1.0, 5.0])
+def test_p_follows_the_update_rule(data, smooth):
     X, y = data
     sampler = ClassDistributionSampler(_train_labels(X, y), random_state=0)
-    cb = ARTCallback(sampler, c=0.4, bf=2)
+    cb = ARTCallback(sampler, c=0.4, bf=2, smooth=smooth)
     net = _net(sampler, cb, max_epochs=6).fit(X, y)
     hist = net.history
     prior = sampler.class_counts / sampler.class_counts.sum()
+    _, valid_ds = net.train_split(net.get_dataset(X, y), y)
+    support = np.bincount(y[valid_ds.indices], minlength=len(prior))
+
+    def rule(scores):
+        return art_distribution(scores, prior, 0.4, support=support, smooth=smooth)
+
     # Epoch 1 draws from the start distribution: w uniform.
     np.testing.assert_allclose(hist[0, "p"], art_distribution(None, prior, 0.4))
     for e in range(1, 6):
         if hist[e - 1, "art_refresh"]:
-            want = art_distribution(hist[e - 1, "class_scores"], prior, 0.4)
+            want = rule(hist[e - 1, "class_scores"])
         else:
             want = hist[e - 1, "p"]
         np.testing.assert_allclose(hist[e, "p"], want)
-    np.testing.assert_allclose(
-        sampler.p, art_distribution(hist[-1, "class_scores"], prior, 0.4)
-    )
+    np.testing.assert_allclose(sampler.p, rule(hist[-1, "class_scores"]))
+
+
+def test_smooth_must_be_non_negative(data):
+    X, y = data
+    sampler = ClassDistributionSampler(_train_labels(X, y), random_state=0)
+    with pytest.raises(ValueError, match="smooth must be >= 0"):
+        _net(sampler, ARTCallback(sampler, smooth=-1.0), max_epochs=1).fit(X, y)
 
 
 def test_no_second_forward_pass(data):

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from skart import art_distribution, difficulty_weights
+from skart._update import smooth_scores
 
 
 def test_paper_blend_example():
@@ -54,3 +55,35 @@ def test_all_unscored_gives_uniform():
 def test_shape_mismatch_is_an_error():
     with pytest.raises(ValueError, match="2 class scores for 3 classes"):
         art_distribution([0.5, 0.5], [0.2, 0.3, 0.5], c=0.5)
+
+
+def test_smooth_lifts_a_class_scored_on_one_row_only():
+    # One missed validation row: F1 = 0 is shrunk to smooth * mean / (1 + smooth),
+    # while classes with hundreds of rows barely move.
+    scores, support = [0.9, 0.7, 0.0], [300, 100, 1]
+    out = smooth_scores(scores, support, smooth=1.0)
+    mean = np.mean(scores)
+    assert out[2] == pytest.approx(mean / 2)
+    np.testing.assert_allclose(out[:2], scores[:2], atol=0.01)
+    raw = art_distribution(scores, [0.5, 0.3, 0.2], 0.0)
+    smoothed = art_distribution(
+        scores, [0.5, 0.3, 0.2], 0.0, support=support, smooth=1.0
+    )
+    assert smoothed[2] < raw[2]  # the tiny class no longer takes the most
+
+
+def test_smooth_zero_is_the_raw_rule_and_nan_stays_unscored():
+    scores = np.array([0.8, np.nan, 0.2])
+    np.testing.assert_array_equal(smooth_scores(scores, [5, 0, 2], 0.0), scores)
+    out = smooth_scores(scores, [5, 0, 2], 3.0)
+    assert np.isnan(out[1])
+    assert out[2] == pytest.approx((2 * 0.2 + 3 * 0.5) / 5)
+    np.testing.assert_array_equal(
+        art_distribution(scores, [0.4, 0.3, 0.3], 0.5, support=[5, 0, 2], smooth=0),
+        art_distribution(scores, [0.4, 0.3, 0.3], 0.5),
+    )
+
+
+def test_smooth_needs_the_support():
+    with pytest.raises(ValueError, match="needs the support"):
+        art_distribution([0.5, 0.2], [0.5, 0.5], 0.5, smooth=1.0)

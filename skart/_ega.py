@@ -619,7 +619,7 @@ class EGAClassifier(BaseNetClassifier):
             )
         device = torch.device(self.device)
         Z = data.train_ds.X.index_select(0, torch.from_numpy(idx).to(device)).clone()
-        y_z = data.train_ds.y.index_select(0, torch.from_numpy(idx).to(device))
+        y_z = data.train_ds.y.index_select(0, torch.from_numpy(idx).to(device)).long()
         Z_best = Z.clone()
         if self.max_epochs > 0:
             n_train = len(data.y_train)

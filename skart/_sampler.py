@@ -6,6 +6,30 @@ import numpy as np
 from sklearn.utils import check_random_state
 from torch.utils.data import Sampler
 
+from ._validation import index_dtype
+
+# Rows per step of the loops below: their temporaries stay a few MB, whatever
+# the size of the data.
+_CHUNK = 1 << 16
+
+
+def class_order(y, class_counts, dtype):
+    """``np.argsort(y, kind="stable")`` as ``dtype``, built a chunk of rows at a time.
+
+    A counting sort: each chunk is sorted stably and its rows go to the next
+    free places of their classes, so no ``len(y)``-sized int64 array is made.
+    """
+    order = np.empty(len(y), dtype=dtype)
+    free = np.concatenate(([0], np.cumsum(class_counts)[:-1]))  # (K,) next slot
+    for start in range(0, len(y), 4 * _CHUNK):
+        yc = y[start : start + 4 * _CHUNK]
+        counts = np.bincount(yc, minlength=len(class_counts))  # (K,)
+        first = np.cumsum(counts) - counts  # (K,) where class k starts in the chunk
+        dest = np.repeat(free - first, counts) + np.arange(len(yc))
+        order[dest] = np.argsort(yc, kind="stable") + start
+        free += counts
+    return order
+
 
 class ClassDistributionSampler(Sampler):
     """Draw row indices by class distribution, then by weight within each class.
@@ -91,7 +115,7 @@ class ClassDistributionSampler(Sampler):
         self.num_samples = len(y) if num_samples is None else int(num_samples)
         self.class_counts = np.bincount(y, minlength=n_classes)
         # Rows sorted by class: the rows of class k are order[starts[k]:starts[k+1]].
-        self._order = np.argsort(y, kind="stable")
+        self._order = class_order(y, self.class_counts, index_dtype(len(y)))
         self._starts = np.concatenate(([0], np.cumsum(self.class_counts)[:-1]))
         self._rng = check_random_state(random_state)
         self._cumulative = None  # cumulative weights in class order, if weighted
@@ -144,23 +168,36 @@ class ClassDistributionSampler(Sampler):
 
         Returns
         -------
-        indices : ndarray of shape (num_samples,), dtype int64
+        indices : ndarray of shape (num_samples,)
+            Row positions, int32 (int64 for more than ``2**31 - 1`` rows).
         """
         rng = self._rng
-        per_class = rng.multinomial(self.num_samples, self.p)  # (K,)
-        cls = np.repeat(np.arange(self.n_classes), per_class)  # (n,)
-        u = rng.random_sample(self.num_samples)  # (n,) in [0, 1)
-        if self._cumulative is None:
-            pos = self._starts[cls] + (u * self.class_counts[cls]).astype(np.int64)
-        else:
-            # Inverse CDF of the class's weights: rows of weight 0 have an
-            # empty interval and are never hit.
-            before = np.concatenate(([0.0], self._cumulative))[self._starts]  # (K,)
-            target = before[cls] + u * self.class_weights[cls]
-            pos = np.searchsorted(self._cumulative, target, side="right")
-            last = self._starts + self.class_counts - 1  # rounding stays in class
-            pos = np.clip(pos, self._starts[cls], last[cls])
-        indices = self._order[pos]
+        n = self.num_samples
+        per_class = rng.multinomial(n, self.p)  # (K,)
+        # Position j of the pass draws from class k where ends[k-1] <= j < ends[k].
+        ends = np.cumsum(per_class)  # (K,)
+        starts, counts = self._starts, self.class_counts
+        weighted = self._cumulative is not None
+        if weighted:
+            before = np.concatenate(([0.0], self._cumulative))[starts]  # (K,)
+            last = starts + counts - 1  # (K,) rounding stays in class
+        indices = np.empty(n, dtype=self._order.dtype)
+        # Chunks of the pass, each with its share of the uniform draws: the same
+        # numbers as one draw of n, without n-sized temporaries.
+        for lo in range(0, n, _CHUNK):
+            hi = min(lo + _CHUNK, n)
+            in_chunk = np.clip(ends, lo, hi) - np.clip(ends - per_class, lo, hi)
+            cls = np.repeat(np.arange(self.n_classes), in_chunk)  # (m,)
+            u = rng.random_sample(hi - lo)  # (m,) in [0, 1)
+            if not weighted:
+                pos = starts[cls] + (u * counts[cls]).astype(np.int64)
+            else:
+                # Inverse CDF of the class's weights: rows of weight 0 have an
+                # empty interval and are never hit.
+                target = before[cls] + u * self.class_weights[cls]
+                pos = np.searchsorted(self._cumulative, target, side="right")
+                pos = np.clip(pos, starts[cls], last[cls])
+            indices[lo:hi] = self._order[pos]
         rng.shuffle(indices)
         return indices
 

@@ -47,7 +47,6 @@ from ._validation import (
     check_X,
     check_X_y,
     draw_seed,
-    label_dtype,
     train_valid_folds,
 )
 
@@ -543,13 +542,12 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         warm = getattr(self, "warm_start", False) and hasattr(self, "net_")
         if warm:
             previous = (self.classes_, self.n_features_in_)
-        X, y_enc = check_X_y(self, X, y, **self._input_checks)
+        # One byte per row for up to 256 classes: the labels live as long as
+        # the float32 copy, and int64 ones weigh a quarter of 32 features.
+        X, y_enc = check_X_y(self, X, y, compact_labels=True, **self._input_checks)
         if warm:
             self._check_warm_start(previous)
         n_classes = len(self.classes_)
-        # One byte per row for up to 256 classes: the labels live as long as
-        # the float32 copy, and int64 ones weigh a quarter of 32 features.
-        y_enc = y_enc.astype(label_dtype(n_classes))
         n_features = int(np.prod(X.shape[1:]))
         sample_weight = check_weights(sample_weight, X)
         rng = check_random_state(self.random_state)

@@ -6,29 +6,11 @@ import numpy as np
 from sklearn.utils import check_random_state
 from torch.utils.data import Sampler
 
-from ._validation import index_dtype
+from ._validation import class_order, index_dtype
 
-# Rows per step of the loops below: their temporaries stay a few MB, whatever
-# the size of the data.
+# Positions per step of an epoch's draws: their temporaries stay a few MB,
+# whatever the size of the data.
 _CHUNK = 1 << 16
-
-
-def class_order(y, class_counts, dtype):
-    """``np.argsort(y, kind="stable")`` as ``dtype``, built a chunk of rows at a time.
-
-    A counting sort: each chunk is sorted stably and its rows go to the next
-    free places of their classes, so no ``len(y)``-sized int64 array is made.
-    """
-    order = np.empty(len(y), dtype=dtype)
-    free = np.concatenate(([0], np.cumsum(class_counts)[:-1]))  # (K,) next slot
-    for start in range(0, len(y), 4 * _CHUNK):
-        yc = y[start : start + 4 * _CHUNK]
-        counts = np.bincount(yc, minlength=len(class_counts))  # (K,)
-        first = np.cumsum(counts) - counts  # (K,) where class k starts in the chunk
-        dest = np.repeat(free - first, counts) + np.arange(len(yc))
-        order[dest] = np.argsort(yc, kind="stable") + start
-        free += counts
-    return order
 
 
 class ClassDistributionSampler(Sampler):

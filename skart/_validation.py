@@ -41,23 +41,31 @@ def check_X(estimator, X, *, reset=False, **checks):
     return validate_data(estimator, X, reset=reset, **{**X_CHECKS, **checks})
 
 
-def check_X_y(estimator, X, y, **checks):
+def check_X_y(estimator, X, y, *, compact_labels=False, **checks):
     """Validate training data and encode the labels.
 
     Sets ``classes_`` (and ``n_features_in_`` / ``feature_names_in_``) on the
-    estimator and returns ``X``, the encoded labels ``y_enc`` (int64 indices
-    into ``classes_``).
+    estimator and returns ``X``, the encoded labels ``y_enc`` (indices into
+    ``classes_``: int64, or with ``compact_labels`` the smallest dtype of
+    :func:`label_dtype`). The labels are encoded a chunk at a time, with no
+    row-sized temporaries beyond one sorted copy of ``y``.
     """
     _check_numeric_columns(estimator, X)
     X, y = validate_data(estimator, X, y, **{**X_CHECKS, **checks})
     check_classification_targets(y)
-    estimator.classes_, y_enc = np.unique(y, return_inverse=True)
-    if len(estimator.classes_) < 2:
+    classes = estimator.classes_ = np.unique(y)
+    if len(classes) < 2:
         raise ValueError(
             f"{type(estimator).__name__} needs samples of at least 2 classes; got "
-            f"1 class: {estimator.classes_.tolist()}."
+            f"1 class: {classes.tolist()}."
         )
-    return X, y_enc.astype(np.int64, copy=False)
+    dtype = label_dtype(len(classes)) if compact_labels else np.int64
+    y_enc = np.empty(len(y), dtype=dtype)
+    for start in range(0, len(y), 1 << 16):  # = np.unique's inverse
+        y_enc[start : start + (1 << 16)] = np.searchsorted(
+            classes, y[start : start + (1 << 16)]
+        )
+    return X, y_enc
 
 
 def stratified_split(y, fraction, rng):
@@ -94,7 +102,8 @@ def stratified_split(y, fraction, rng):
     # rng.permutation(n), in int32 where it fits (the same draws and values).
     order = np.arange(len(y), dtype=index_dtype(len(y)))
     rng.shuffle(order)
-    order = order[np.argsort(y[order], kind="stable")]  # random order within class
+    # Random order within class.
+    order = order[class_order(y[order], counts, index_dtype(len(y)))]
     # The first n_valid[k] rows of each class's block go to validation.
     lengths = np.column_stack([n_valid, counts - n_valid]).ravel().astype(np.int64)
     is_valid = np.repeat(np.tile([True, False], len(counts)), lengths)
@@ -109,6 +118,25 @@ def index_dtype(n):
     either.
     """
     return np.int32 if n <= np.iinfo(np.int32).max else np.int64
+
+
+def class_order(y, class_counts, dtype, chunk_rows=1 << 18):
+    """``np.argsort(y, kind="stable")`` as ``dtype``, built a chunk of rows at a time.
+
+    A counting sort: each chunk is sorted stably and its rows go to the next
+    free places of their classes, so no ``len(y)``-sized int64 array is made.
+    ``class_counts`` is ``np.bincount(y)`` (any length that covers ``y``).
+    """
+    order = np.empty(len(y), dtype=dtype)
+    free = np.concatenate(([0], np.cumsum(class_counts)[:-1]))  # (K,) next slot
+    for start in range(0, len(y), chunk_rows):
+        yc = y[start : start + chunk_rows]
+        counts = np.bincount(yc, minlength=len(class_counts))  # (K,)
+        first = np.cumsum(counts) - counts  # (K,) where class k starts in the chunk
+        dest = np.repeat(free - first, counts) + np.arange(len(yc))
+        order[dest] = np.argsort(yc, kind="stable") + start
+        free += counts
+    return order
 
 
 def label_dtype(n_classes):

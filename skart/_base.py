@@ -772,8 +772,10 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             # Whole batches per block (the batches are those of one pass over
             # all rows, so the output is bitwise the same), about 8 MiB of float32.
             row_bytes = 4 * int(np.prod(data.shape[1:]))
-            per_block = n if batch_size <= 0 else batch_size * max(
-                1, (8 << 20) // max(row_bytes * batch_size, 1)
+            per_block = (
+                n
+                if batch_size <= 0
+                else batch_size * max(1, (8 << 20) // max(row_bytes * batch_size, 1))
             )
             blocks = (
                 (

@@ -807,7 +807,10 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
                     p = nonlinearity(logits).cpu().numpy()  # (B, K) float32
                     if proba is None:
                         proba = np.empty((n, p.shape[1]), dtype=np.float64)
-                    proba[start : start + len(p)] = p
+                    rows = proba[start : start + len(p)]
+                    rows[:] = p
+                    # Row by row, so no (n, 1) array of the sums either.
+                    rows /= rows.sum(axis=1, keepdims=True)
                     start += len(p)
                     if bar is not None:
                         bar.update()
@@ -815,7 +818,6 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             bar.close()
         if proba is None:
             proba = np.empty((0, len(self.classes_)))
-        proba /= proba.sum(axis=1, keepdims=True)
         return proba
 
     def predict(self, X):

@@ -12,7 +12,7 @@ process to process on a 2-core machine)::
 
     python benchmarks/bench_speed.py            # the table, ~5 minutes
     python benchmarks/bench_speed.py --threads 2
-    python benchmarks/bench_speed.py --scaling   # time per row at 10k, 100k, 1M rows
+    python benchmarks/bench_speed.py --scaling   # time per row and fit memory, 100k to 10M rows
 
 ``art-resampling`` (the authors' package, GPL-3.0) is an optional benchmark
 dependency: ``pip install art-resampling``; its row is skipped without it.
@@ -175,28 +175,40 @@ VARIANTS = {
 }
 
 
-def child(name, n_rows, epochs, threads):
+def _status_bytes(field):
+    """A ``/proc/self/status`` field (VmRSS, VmHWM) in bytes."""
+    with open("/proc/self/status") as f:
+        line = next(line for line in f if line.startswith(field))
+    return int(line.split()[1]) * 1024
+
+
+def child(name, n_rows, epochs, threads, memory=False):
     import torch
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     X, y = make_data(n_rows)
+    if memory:
+        # What the fit adds to its input: warm torch and skorch up on a few
+        # rows, reset the peak to the current size, and read the peak after.
+        VARIANTS[name][1](X[:2000], y[:2000], 1)
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        before = _status_bytes("VmRSS")
     times, n_train = VARIANTS[name][1](X, y, epochs)
     steady = times[1:] if len(times) > 1 else times
-    print(
-        json.dumps(
-            {
-                "name": name,
-                "epoch_s": statistics.median(steady),
-                "n_train": n_train,
-                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-                / 1024,
-            }
-        )
-    )
+    result = {
+        "name": name,
+        "epoch_s": statistics.median(steady),
+        "n_train": n_train,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+    if memory:
+        result["fit_added_x"] = (_status_bytes("VmHWM") - before) / X.nbytes
+    print(json.dumps(result))
 
 
-def run_child(name, n_rows, epochs, threads):
+def run_child(name, n_rows, epochs, threads, memory=False):
     env = {
         **os.environ,
         "OMP_NUM_THREADS": str(threads),
@@ -213,6 +225,7 @@ def run_child(name, n_rows, epochs, threads):
         str(epochs),
         "--threads",
         str(threads),
+        *(["--memory"] if memory else []),
     ]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if out.returncode != 0:
@@ -256,6 +269,42 @@ def time_refresh(n_classes, n_valid=30_000, repeats=200):
     return statistics.median(times)
 
 
+def scaling(args):
+    """Time per training row and fit memory of ART (4) from 100k to 10M rows.
+
+    Rounds interleave the sizes (each size once per round, each run in a
+    process of its own), so a load that comes and goes on a shared machine
+    falls on every size alike; each round's time per row is divided by that
+    round's 100k figure and the table gives the medians over rounds.
+    """
+    sizes = sorted(set(args.scaling_rows) | {100_000})
+    runs = {n: [] for n in sizes}
+    for r in range(args.rounds):
+        for n in sizes:
+            runs[n].append(run_child("art", n, 3, args.threads, memory=True))
+        print(f"# round {r + 1}/{args.rounds} done", file=sys.stderr, flush=True)
+    per_row = {n: [x["epoch_s"] / x["n_train"] for x in res] for n, res in runs.items()}
+    print(
+        f"\nART on (4), 3 epochs (first dropped), batch {BATCH}, {N_FEATURES} float32 "
+        f"features, medians over {args.rounds} interleaved rounds\n"
+    )
+    print(
+        "| rows | s/epoch | us per training row | relative to 100k (same round) | "
+        "fit adds (x input) | target |"
+    )
+    print("|---|---|---|---|---|---|")
+    for n, res in runs.items():
+        ratio = statistics.median(
+            a / b for a, b in zip(per_row[n], per_row[100_000], strict=True)
+        )
+        added = statistics.median(x["fit_added_x"] for x in res)
+        print(
+            f"| {n:,} | {statistics.median(x['epoch_s'] for x in res):.3f} | "
+            f"{statistics.median(per_row[n]) * 1e6:.2f} | {ratio:.2f} | "
+            f"{added:.3f}x | {'<= 1.1x' if n == sizes[-1] else '-'} |"
+        )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=200_000)
@@ -264,10 +313,18 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--variants", nargs="*", default=list(VARIANTS))
     parser.add_argument("--scaling", action="store_true")
+    parser.add_argument(
+        "--scaling-rows",
+        type=int,
+        nargs="*",
+        default=[100_000, 1_000_000, 10_000_000],
+        help="sizes of --scaling (100,000 is the reference)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--memory", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        return child(args.child, args.rows, args.epochs, args.threads)
+        return child(args.child, args.rows, args.epochs, args.threads, args.memory)
 
     import torch
 
@@ -277,17 +334,7 @@ def main():
         f"{args.threads} torch thread(s)"
     )
     if args.scaling:
-        print("| rows | s/epoch | us per row | relative to 100k |\n|---|---|---|---|")
-        rows = {}
-        for n in (10_000, 100_000, 1_000_000):
-            res = [run_child("art", n, 3, args.threads) for _ in range(args.rounds)]
-            rows[n] = statistics.median(r["epoch_s"] / r["n_train"] for r in res), res
-        for n, (per_row, res) in rows.items():
-            print(
-                f"| {n:,} | {statistics.median(r['epoch_s'] for r in res):.3f} | "
-                f"{per_row * 1e6:.2f} | {per_row / rows[100_000][0]:.2f} |"
-            )
-        return None
+        return scaling(args)
 
     results = {name: [] for name in args.variants}
     for r in range(args.rounds):

@@ -941,7 +941,7 @@ class AutoSMOTEClassifier(BaseNetClassifier):
         if data.w_train is not None:
             in_pool &= data.w_train > 0  # weight 0: neither seed nor neighbour
         X_pool = np.asarray(data.X_train[in_pool], dtype=np.float32)
-        y_pool = data.y_train[in_pool]
+        y_pool = data.y_train[in_pool].astype(np.int64)  # labels of its losses
         neighbors, n_neighbors = class_neighbors(X_pool, y_pool, self.k_max)
         for c in np.unique(y_pool):
             n_c = int((y_pool == c).sum())

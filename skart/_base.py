@@ -238,16 +238,23 @@ class Net(NeuralNetClassifier):
         # ``loss.item()`` waits for the device at every step, most of a small
         # network's step time on a GPU. The losses stay on the device and are
         # read once per epoch, into the same history entries.
+        # They go into one buffer allocated with the first: a list of scalar
+        # tensors kept over the epoch fragments the heap between the batches'
+        # buffers (~20 KB of resident memory per batch on CPU).
         batches = history[-1]["batches"]
         first = len(batches)
-        losses, sizes = [], []
+        losses, sizes = None, []
         for batch in iterator:
             self.notify("on_batch_begin", batch=batch, training=training)
             step = step_fn(batch, **fit_params)
-            losses.append(step["loss"].detach())
+            loss = step["loss"].detach()
+            if losses is None or len(sizes) == len(losses):
+                more = loss.new_empty(max(len(iterator) - len(sizes), 1))
+                losses = more if losses is None else torch.cat([losses, more])
+            losses[len(sizes)] = loss
             sizes.append(len(batch[0]))
             self.notify("on_batch_end", batch=batch, training=training, **step)
-        values = torch.stack(losses).tolist() if losses else []  # the one sync
+        values = losses[: len(sizes)].tolist() if sizes else []  # the one sync
         for entry, loss, size in zip(batches[first:], values, sizes):
             entry[prefix + "_loss"] = loss
             entry[prefix + "_batch_size"] = size
@@ -281,11 +288,14 @@ class FitData:
     ----------
     X_train, y_train, X_valid, y_valid
         The folds after the input checks: features as validated (ndarray or
-        CSR), labels encoded as int64 class indices. None, as every fold
-        below, when :meth:`BaseNetClassifier.load_fitted` rebuilds the net
+        CSR), labels encoded as class indices, in the smallest integer dtype
+        that holds them for the training fold (uint8 up to 256 classes) and
+        int64 for the validation fold. None, as every fold below, when
+        :meth:`BaseNetClassifier.load_fitted` rebuilds the net
         (``class_counts``, ``n_features`` and ``seed`` are set then).
     train_ds, valid_ds : ArrayDataset
-        The same folds as tensors on the training device.
+        The same folds as tensors on the training device (sharing memory
+        with the arrays on the CPU); their batches' labels are int64.
     class_counts : ndarray of shape (n_classes,)
         Rows per class in the training fold.
     n_features : int
@@ -398,11 +408,10 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
     def _dataset(self, X, y=None):
         X = self._to_tensor(X)
         device = torch.device(self.device)
+        # Labels keep their (compact) dtype; the dataset's batches are int64.
         return ArrayDataset(
             X if sp.issparse(X) else X.to(device),
-            None
-            if y is None
-            else torch.from_numpy(y.astype(np.int64, copy=False)).to(device),
+            None if y is None else torch.from_numpy(y).to(device),
         )
 
     # -- hooks --------------------------------------------------------------
@@ -570,9 +579,13 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         warm = getattr(self, "warm_start", False) and hasattr(self, "net_")
         if warm:
             previous = (self.classes_, self.n_features_in_)
-        X, y_enc = check_X_y(self, X, y, **self._input_checks)
+        # One byte per row for up to 256 classes: the labels live as long as
+        # the float32 copy, and int64 ones weigh a quarter of 32 features.
+        X, y_enc = check_X_y(self, X, y, compact_labels=True, **self._input_checks)
         if warm:
             self._check_warm_start(previous)
+        n_classes = len(self.classes_)
+        n_features = int(np.prod(X.shape[1:]))
         sample_weight = check_weights(sample_weight, X)
         rng = check_random_state(self.random_state)
         if ddp is not None:  # the same data and random state on every rank
@@ -590,7 +603,9 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             dtype=np.float32,  # what the network trains on: one copy, no more
             **self._input_checks,
         )
+        del X, y_enc  # the validated input (a converted DataFrame, say) can go
         X_tr, y_tr, X_va, y_va = folds[:4]
+        y_va = y_va.astype(np.int64)  # read as int64 by the methods' own losses
         if sample_weight is not None:
             w_tr, w_va = folds[4:]
             for fold, w in (("training", w_tr), ("validation", w_va)):
@@ -600,7 +615,6 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
                         "weight to more rows, or pass X_val and y_val."
                     )
         seed = draw_seed(rng)
-        n_classes = len(self.classes_)
         self.class_counts_ = np.bincount(y_tr, minlength=n_classes)
         device = torch.device(self.device)
         data = FitData(
@@ -616,7 +630,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             train_ds=self._dataset(X_tr, y_tr),
             valid_ds=self._dataset(X_va, y_va),
             class_counts=self.class_counts_,
-            n_features=int(np.prod(X.shape[1:])),
+            n_features=n_features,
             seed=seed,
             rng=rng,
             # Weighted rows are drawn by weight, with ART or without (then
@@ -800,30 +814,76 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = check_X(self, X, **self._input_checks)
-        return self._proba(ArrayDataset(self._to_tensor(X)))
+        if sp.issparse(X):
+            return self._proba(ArrayDataset(self._to_tensor(X)))
+        return self._proba(X)
 
-    def _proba(self, dataset):
-        """Softmax of the network over an :class:`ArrayDataset`, batch by batch."""
+    def _proba(self, data):
+        """Softmax of the network, batch by batch, as float64 rows that sum to 1.
+
+        ``data`` is an :class:`ArrayDataset`, or a dense array, which is
+        converted to float32 a block of batches at a time: memory beyond the
+        output stays bounded by one block, whatever the size of X.
+        """
         net = self.net_
         nonlinearity = net._get_predict_nonlinearity()
-        # Batch by batch (iterator_valid's batch size): memory beyond the
-        # output stays bounded by one batch, whatever the size of X.
-        batches = net.forward_iter(dataset, training=False)
+        batch_size = net.get_params_for("iterator_valid").get(
+            "batch_size", net.batch_size
+        )
+        n = len(data)
+        if isinstance(data, ArrayDataset):
+            blocks = [(0, data)]
+        else:
+            # Whole batches per block (the batches are those of one pass over
+            # all rows, so the output is bitwise the same), about 8 MiB of float32.
+            row_bytes = 4 * int(np.prod(data.shape[1:]))
+            per_block = (
+                n
+                if batch_size <= 0
+                else batch_size * max(1, (8 << 20) // max(row_bytes * batch_size, 1))
+            )
+            blocks = (
+                (
+                    start,
+                    ArrayDataset(
+                        torch.from_numpy(
+                            np.ascontiguousarray(
+                                data[start : start + per_block], dtype=np.float32
+                            )
+                        )
+                    ),
+                )
+                for start in range(0, n, max(per_block, 1))
+            )
+        bar = None
         if self.verbose >= 2:
-            batches = tqdm(
-                batches,
-                total=len(net.get_iterator(dataset, training=False)),
+            n_batches = 1 if batch_size <= 0 else -(-n // batch_size)
+            bar = tqdm(
+                total=n_batches,
                 desc=f"{type(self).__name__}.predict_proba",
                 leave=False,
             )
+        proba = None
         with warnings.catch_warnings():
             # The net only sees tensors; keep skorch quiet about it.
             warnings.simplefilter("ignore", UserWarning)
-            proba = np.concatenate(
-                [nonlinearity(logits).cpu().numpy() for logits in batches]
-            )
-        proba = proba.astype(np.float64)
-        return proba / proba.sum(axis=1, keepdims=True)
+            for start, dataset in blocks:
+                for logits in net.forward_iter(dataset, training=False):
+                    p = nonlinearity(logits).cpu().numpy()  # (B, K) float32
+                    if proba is None:
+                        proba = np.empty((n, p.shape[1]), dtype=np.float64)
+                    rows = proba[start : start + len(p)]
+                    rows[:] = p
+                    # Row by row, so no (n, 1) array of the sums either.
+                    rows /= rows.sum(axis=1, keepdims=True)
+                    start += len(p)
+                    if bar is not None:
+                        bar.update()
+        if bar is not None:
+            bar.close()
+        if proba is None:
+            proba = np.empty((0, len(self.classes_)))
+        return proba
 
     def predict(self, X):
         """Predict class labels.

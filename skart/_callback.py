@@ -7,16 +7,18 @@ import torch
 from skorch.callbacks import Callback
 from skorch.dataset import unpack_data
 
-from ._metrics import class_scores
+from ._metrics import class_scores, scores_from_counts
 from ._update import art_distribution
 
 
 class ARTCallback(Callback):
     """Adaptive Resampling-based Training as a skorch callback.
 
-    During each validation pass the callback keeps the predicted and true
-    class of every validation row, taken from the logits the net already
-    computed for its validation loss (no second forward pass). At the end of
+    During each validation pass the callback counts, per class, the true
+    positives, predictions and true rows of the validation batches, from the
+    logits the net already computed for its validation loss (no second
+    forward pass); with a callable metric or weights it keeps the predicted
+    and true class of every row instead. At the end of
     the epoch it scores every class (F1 by default), records the scores in the
     history, and at epochs ``bf, 2*bf, ...`` sets the sampler's distribution
     to ``p = c * prior + (1 - c) * w`` with ``w`` the normalised difficulties
@@ -128,7 +130,7 @@ class ARTCallback(Callback):
             raise ValueError(f"bf must be an integer >= 1; got {self.bf!r}.")
         if not self.smooth >= 0:
             raise ValueError(f"smooth must be >= 0; got {self.smooth!r}.")
-        self.y_true_, self.y_pred_ = [], []
+        self.y_true_, self.y_pred_, self.counts_ = [], [], None
         self.n_refreshes_ = 0
         return self
 
@@ -150,7 +152,7 @@ class ARTCallback(Callback):
                 self._set_distribution(None)
 
     def on_epoch_begin(self, net, **kwargs):
-        self.y_true_, self.y_pred_ = [], []
+        self.y_true_, self.y_pred_, self.counts_ = [], [], None
         if self.sampler is not None:
             if self.distributed:
                 self.sampler.set_epoch(len(net.history) - 1)
@@ -161,11 +163,26 @@ class ARTCallback(Callback):
             return
         yi = unpack_data(batch)[1]
         self.n_classes_ = y_pred.shape[1]  # logits are (B, K)
-        self.y_pred_.append(y_pred.detach().argmax(dim=1))  # (B,)
-        self.y_true_.append(torch.as_tensor(yi, device=y_pred.device))  # (B,)
+        pred = y_pred.detach().argmax(dim=1)  # (B,)
+        true = torch.as_tensor(yi, device=y_pred.device)  # (B,)
+        if callable(self.metric) or self.sample_weight is not None or self.distributed:
+            self.y_pred_.append(pred)
+            self.y_true_.append(true)
+            return
+        # Integer counts add up exactly, batch by batch: the epoch's scores are
+        # those of all rows at once, in O(K) memory instead of O(n_valid).
+        # index_add_ into a fixed (3, K), not bincount, which waits for a GPU.
+        if self.counts_ is None:
+            self.counts_ = torch.zeros(
+                3, self.n_classes_, dtype=torch.int64, device=pred.device
+            )
+        ones = torch.ones_like(true, dtype=torch.int64)
+        self.counts_[0].index_add_(0, true, (true == pred).long())  # tp
+        self.counts_[1].index_add_(0, pred, ones)  # predicted
+        self.counts_[2].index_add_(0, true, ones)  # true
 
     def on_epoch_end(self, net, **kwargs):
-        if not (self.distributed or self.y_true_):
+        if not (self.distributed or self.y_true_ or self.counts_ is not None):
             warnings.warn(
                 "ARTCallback saw no validation batch: without a validation split "
                 "it cannot score classes, and the sampling distribution stays as it is.",
@@ -174,7 +191,7 @@ class ARTCallback(Callback):
             )
             return
         scores, support = self._scores()
-        self.y_true_, self.y_pred_ = [], []
+        self.y_true_, self.y_pred_, self.counts_ = [], [], None
         history = net.history
         history.record("class_scores", scores.tolist())
         with warnings.catch_warnings():
@@ -195,6 +212,10 @@ class ARTCallback(Callback):
         """This epoch's per-class scores on the validation fold (of every rank),
         and the fold's rows per class when ``smooth`` needs them (else None)."""
         w = self.sample_weight
+        if self.counts_ is not None:  # built-in metric, unweighted, one process
+            tp, n_pred, n_true = self.counts_.cpu().numpy()
+            scores = scores_from_counts(tp, n_pred, n_true, metric=self.metric)
+            return scores, n_true.astype(np.float64)
         if not self.distributed:
             y_true = torch.cat(self.y_true_)
             n_classes = self.n_classes_

@@ -13,6 +13,8 @@ import torch
 from sklearn.utils import check_random_state
 from torch.utils.data import DataLoader, Dataset
 
+from ._validation import index_dtype
+
 
 class ArrayDataset(Dataset):
     """Features and labels held in memory, indexable by batch.
@@ -23,7 +25,9 @@ class ArrayDataset(Dataset):
         Features. Dense tensors stay on their device; a CSR matrix stays on
         the CPU and each batch is densified on its own.
     y : torch.Tensor of shape (n_samples,) or None
-        Labels (class indices), on the device of ``X`` if dense.
+        Labels (class indices), on the device of ``X`` if dense. Any integer
+        dtype: a compact one (uint8 for up to 256 classes) saves memory, and
+        batches come as int64, which losses expect.
 
     Examples
     --------
@@ -56,7 +60,8 @@ class ArrayDataset(Dataset):
         Xb : torch.Tensor of shape (batch_size, ...)
             Features, dense and float32 even when ``X`` is sparse.
         yb : torch.Tensor of shape (batch_size,) or None
-            Labels, or None when the dataset has none.
+            Labels (int64 when ``y`` holds integers), or None when the
+            dataset has none.
         """
         if sp.issparse(self.X):
             rows = idx if isinstance(idx, slice) else idx.cpu().numpy()
@@ -71,6 +76,8 @@ class ArrayDataset(Dataset):
         if self.y is None:
             return Xb, None
         yb = self.y[idx] if isinstance(idx, slice) else self.y.index_select(0, idx)
+        if not (yb.is_floating_point() or yb.is_complex() or yb.dtype == torch.bool):
+            yb = yb.long()  # no copy when already int64
         return Xb, yb
 
     def __getitem__(self, i):
@@ -140,7 +147,10 @@ class BatchIterator:
         if self.sampler is not None:
             return self.sampler.sample_indices()
         if self.shuffle:
-            return self._rng.permutation(len(self.dataset))
+            # rng.permutation(n), in int32 where it fits: the same draws and values.
+            idx = np.arange(len(self.dataset), dtype=index_dtype(len(self.dataset)))
+            self._rng.shuffle(idx)
+            return idx
         return None
 
     def __iter__(self):
@@ -152,8 +162,11 @@ class BatchIterator:
         stop = n - n % self.batch_size if self.drop_last else n
         if idx is not None:
             # One host-to-device copy of the epoch's indices; batches are views.
+            # int32 indices stay int32 (torch indexes with either): half the bytes.
             device = self.dataset.X.device if torch.is_tensor(self.dataset.X) else "cpu"
-            idx = torch.from_numpy(np.ascontiguousarray(idx, dtype=np.int64)).to(device)
+            if idx.dtype not in (np.int32, np.int64):
+                idx = idx.astype(np.int64)
+            idx = torch.from_numpy(np.ascontiguousarray(idx)).to(device)
         for start in range(0, stop, self.batch_size):
             end = min(start + self.batch_size, n)
             yield self.dataset.take(

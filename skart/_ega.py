@@ -755,7 +755,7 @@ class EGAClassifier(BaseNetClassifier):
                 )
             rows = torch.from_numpy(idx).to(device)
             Z = data.train_ds.X.index_select(0, rows).clone()
-            y_z = data.train_ds.y.index_select(0, rows)
+            y_z = data.train_ds.y.index_select(0, rows).long()
             Z_init = np.asarray(data.X_train[idx], dtype=np.float32)
             # A point carries the weight of the row it was copied from, in
             # units of the mean training weight.

@@ -6,6 +6,12 @@ import numpy as np
 from sklearn.utils import check_random_state
 from torch.utils.data import Sampler
 
+from ._validation import class_order, index_dtype
+
+# Positions per step of an epoch's draws: their temporaries stay a few MB,
+# whatever the size of the data.
+_CHUNK = 1 << 16
+
 
 class ClassDistributionSampler(Sampler):
     """Draw row indices by class distribution, then by weight within each class.
@@ -114,7 +120,7 @@ class ClassDistributionSampler(Sampler):
         self.num_samples = len(y) if num_samples is None else int(num_samples)
         self.class_counts = np.bincount(y, minlength=n_classes)
         # Rows sorted by class: the rows of class k are order[starts[k]:starts[k+1]].
-        self._order = np.argsort(y, kind="stable")
+        self._order = class_order(y, self.class_counts, index_dtype(len(y)))
         self._starts = np.concatenate(([0], np.cumsum(self.class_counts)[:-1]))
         self._rng = check_random_state(random_state)
         self._check_sharding(num_replicas, rank, random_state)
@@ -249,17 +255,27 @@ class ClassDistributionSampler(Sampler):
 
         Returns
         -------
-        indices : ndarray of shape (len(self),), dtype int64
+        indices : ndarray of shape (len(self),)
+            Row positions, int32 (int64 for more than ``2**31 - 1`` rows).
         """
         if self._keyed:
             world = self.num_replicas or 1
             rank = self.rank or 0
             return self._keyed_pass(world * len(self))[rank::world]
         rng = self._rng
-        per_class = rng.multinomial(self.num_samples, self.p)  # (K,)
-        cls = np.repeat(np.arange(self.n_classes), per_class)  # (n,)
-        u = rng.random_sample(self.num_samples)  # (n,) in [0, 1)
-        indices = self._rows(cls, u)
+        n = self.num_samples
+        per_class = rng.multinomial(n, self.p)  # (K,)
+        # Position j of the pass draws from class k where ends[k-1] <= j < ends[k].
+        ends = np.cumsum(per_class)  # (K,)
+        indices = np.empty(n, dtype=self._order.dtype)
+        # Chunks of the pass, each with its share of the uniform draws: the same
+        # numbers as one draw of n, without n-sized temporaries.
+        for lo in range(0, n, _CHUNK):
+            hi = min(lo + _CHUNK, n)
+            in_chunk = np.clip(ends, lo, hi) - np.clip(ends - per_class, lo, hi)
+            cls = np.repeat(np.arange(self.n_classes), in_chunk)  # (m,)
+            u = rng.random_sample(hi - lo)  # (m,) in [0, 1)
+            indices[lo:hi] = self._rows(cls, u)
         rng.shuffle(indices)
         return indices
 

@@ -41,23 +41,31 @@ def check_X(estimator, X, *, reset=False, **checks):
     return validate_data(estimator, X, reset=reset, **{**X_CHECKS, **checks})
 
 
-def check_X_y(estimator, X, y, **checks):
+def check_X_y(estimator, X, y, *, compact_labels=False, **checks):
     """Validate training data and encode the labels.
 
     Sets ``classes_`` (and ``n_features_in_`` / ``feature_names_in_``) on the
-    estimator and returns ``X``, the encoded labels ``y_enc`` (int64 indices
-    into ``classes_``).
+    estimator and returns ``X``, the encoded labels ``y_enc`` (indices into
+    ``classes_``: int64, or with ``compact_labels`` the smallest dtype of
+    :func:`label_dtype`). The labels are encoded a chunk at a time, with no
+    row-sized temporaries beyond one sorted copy of ``y``.
     """
     _check_numeric_columns(estimator, X)
     X, y = validate_data(estimator, X, y, **{**X_CHECKS, **checks})
     check_classification_targets(y)
-    estimator.classes_, y_enc = np.unique(y, return_inverse=True)
-    if len(estimator.classes_) < 2:
+    classes = estimator.classes_ = np.unique(y)
+    if len(classes) < 2:
         raise ValueError(
             f"{type(estimator).__name__} needs samples of at least 2 classes; got "
-            f"1 class: {estimator.classes_.tolist()}."
+            f"1 class: {classes.tolist()}."
         )
-    return X, y_enc.astype(np.int64, copy=False)
+    dtype = label_dtype(len(classes)) if compact_labels else np.int64
+    y_enc = np.empty(len(y), dtype=dtype)
+    for start in range(0, len(y), 1 << 16):  # = np.unique's inverse
+        y_enc[start : start + (1 << 16)] = np.searchsorted(
+            classes, y[start : start + (1 << 16)]
+        )
+    return X, y_enc
 
 
 def stratified_split(y, fraction, rng):
@@ -79,7 +87,7 @@ def stratified_split(y, fraction, rng):
 
     Returns
     -------
-    train_idx, valid_idx : ndarray of int
+    train_idx, valid_idx : ndarray of int32 (int64 beyond 2**31 rows)
         Sorted row positions of the two folds.
     """
     counts = np.bincount(y)
@@ -91,19 +99,63 @@ def stratified_split(y, fraction, rng):
             "fold is needed for early stopping and model selection. Pass more "
             "samples or a larger validation_fraction."
         )
-    order = rng.permutation(len(y))
-    order = order[np.argsort(y[order], kind="stable")]  # random order within class
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    rank = np.arange(len(y)) - starts[y[order]]
-    is_valid = rank < n_valid[y[order]]
+    # rng.permutation(n), in int32 where it fits (the same draws and values).
+    order = np.arange(len(y), dtype=index_dtype(len(y)))
+    rng.shuffle(order)
+    # Random order within class.
+    order = order[class_order(y[order], counts, index_dtype(len(y)))]
+    # The first n_valid[k] rows of each class's block go to validation.
+    lengths = np.column_stack([n_valid, counts - n_valid]).ravel().astype(np.int64)
+    is_valid = np.repeat(np.tile([True, False], len(counts)), lengths)
     return np.sort(order[~is_valid]), np.sort(order[is_valid])
 
 
-def take_rows(X, rows, dtype, chunk_rows=65536):
-    """``X[rows]`` as a C-contiguous array of ``dtype``, with no copy of ``X`` in
-    between: the rows are gathered and converted a chunk at a time.
+def index_dtype(n):
+    """The integer dtype of row positions below ``n``: int32 where it fits, else int64.
+
+    Index arrays as long as the data (the split, the sampler's order, an
+    epoch's draws) take half the memory in int32; numpy and torch index with
+    either.
     """
-    out = np.empty((len(rows), *X.shape[1:]), dtype=dtype)
+    return np.int32 if n <= np.iinfo(np.int32).max else np.int64
+
+
+def class_order(y, class_counts, dtype, chunk_rows=1 << 18):
+    """``np.argsort(y, kind="stable")`` as ``dtype``, built a chunk of rows at a time.
+
+    A counting sort: each chunk is sorted stably and its rows go to the next
+    free places of their classes, so no ``len(y)``-sized int64 array is made.
+    ``class_counts`` is ``np.bincount(y)`` (any length that covers ``y``).
+    """
+    order = np.empty(len(y), dtype=dtype)
+    free = np.concatenate(([0], np.cumsum(class_counts)[:-1]))  # (K,) next slot
+    for start in range(0, len(y), chunk_rows):
+        yc = y[start : start + chunk_rows]
+        counts = np.bincount(yc, minlength=len(class_counts))  # (K,)
+        first = np.cumsum(counts) - counts  # (K,) where class k starts in the chunk
+        dest = np.repeat(free - first, counts) + np.arange(len(yc))
+        order[dest] = np.argsort(yc, kind="stable") + start
+        free += counts
+    return order
+
+
+def label_dtype(n_classes):
+    """The smallest integer dtype torch indexes with that holds ``n_classes`` codes."""
+    for dtype in (np.uint8, np.int16, np.int32):
+        if n_classes - 1 <= np.iinfo(dtype).max:
+            return dtype
+    return np.int64
+
+
+def take_rows(X, rows, dtype, chunk_bytes=4 << 20, out=None):
+    """``X[rows]`` as a C-contiguous array of ``dtype``, with no copy of ``X`` in
+    between: the rows are gathered and converted about ``chunk_bytes`` of
+    ``X`` at a time, into ``out`` when given (an array of ``len(rows)`` rows).
+    """
+    if out is None:
+        out = np.empty((len(rows), *X.shape[1:]), dtype=dtype)
+    row_bytes = X.itemsize * int(np.prod(X.shape[1:]))
+    chunk_rows = max(1, chunk_bytes // max(row_bytes, 1))
     for start in range(0, len(rows), chunk_rows):
         stop = start + chunk_rows
         out[start:stop] = X[rows[start:stop]]  # converts on assignment
@@ -149,8 +201,11 @@ def train_valid_folds(
         if dtype is None or sp.issparse(X):
             X_tr, X_va = X[train_idx], X[valid_idx]
         else:
-            X_both = take_rows(X, np.concatenate([train_idx, valid_idx]), dtype)
-            X_tr, X_va = X_both[: len(train_idx)], X_both[len(train_idx) :]
+            n_tr = len(train_idx)
+            X_both = np.empty((n_tr + len(valid_idx), *X.shape[1:]), dtype=dtype)
+            X_tr, X_va = X_both[:n_tr], X_both[n_tr:]
+            take_rows(X, train_idx, dtype, out=X_tr)
+            take_rows(X, valid_idx, dtype, out=X_va)
         folds = X_tr, y_enc[train_idx], X_va, y_enc[valid_idx]
         if sample_weight is None:
             return folds
@@ -167,7 +222,7 @@ def train_valid_folds(
         raise ValueError(
             f"X_val has {X_va.shape[0]} rows but y_val has {len(y_val)} labels."
         )
-    y_va = np.searchsorted(estimator.classes_, y_val).astype(np.int64)
+    y_va = np.searchsorted(estimator.classes_, y_val).astype(y_enc.dtype)
     if dtype is not None and not sp.issparse(X):
         X = np.ascontiguousarray(X, dtype=dtype)
         X_va = np.ascontiguousarray(X_va, dtype=dtype)

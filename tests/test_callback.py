@@ -125,3 +125,31 @@ def test_bad_arguments(data, kwargs, match):
     X, y = data
     with pytest.raises(ValueError, match=match):
         _net(None, ARTCallback(None, **kwargs), max_epochs=1).fit(X, y)
+
+
+@pytest.mark.parametrize("metric", ["f1", "recall", "precision"])
+def test_batch_counts_give_the_scores_of_all_rows(metric):
+    # Built-in metrics without weights add per-class counts batch by batch;
+    # the scores are those of class_scores on all the epoch's rows.
+    from skart._metrics import class_scores
+
+    rng = np.random.default_rng(0)
+    y_true = torch.from_numpy(rng.integers(0, 4, 300))
+    logits = torch.from_numpy(rng.normal(size=(300, 4)))
+    cb = ARTCallback(None, metric=metric).initialize()
+
+    class Net:
+        from skorch.history import History
+
+        history = History()
+
+    net = Net()
+    net.history.new_epoch()
+    cb.on_epoch_begin(net)
+    for start in range(0, 300, 64):
+        batch = (None, y_true[start : start + 64])
+        cb.on_batch_end(net, batch, training=False, y_pred=logits[start : start + 64])
+    assert not cb.y_true_ and cb.counts_.shape == (3, 4)
+    cb.on_epoch_end(net)
+    expected = class_scores(y_true, logits.argmax(dim=1), 4, metric)
+    np.testing.assert_array_equal(net.history[-1, "class_scores"], expected)

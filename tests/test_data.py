@@ -65,3 +65,20 @@ def test_row_access():
     Xi, yi = ArrayDataset(X, y)[2]
     torch.testing.assert_close(Xi, X[2])
     assert yi == 2
+
+
+def test_compact_labels_come_as_int64_batches():
+    X, y = _data(20)
+    ds = ArrayDataset(X, y.to(torch.uint8))
+    for idx in (torch.tensor([3, 1], dtype=torch.int32), slice(2, 5)):
+        _, yb = ds.take(idx)
+        assert yb.dtype == torch.int64
+        assert yb.tolist() == y[idx].tolist()
+
+
+def test_shuffled_epoch_is_numpy_permutation_in_int32():
+    X, y = _data(50)
+    it = BatchIterator(ArrayDataset(X, y), batch_size=8, shuffle=True, random_state=4)
+    order = torch.cat([b[1] for b in it]).numpy()
+    np.testing.assert_array_equal(order, np.random.RandomState(4).permutation(50))
+    assert it._epoch_indices().dtype == np.int32

@@ -201,3 +201,42 @@ def test_set_epoch_error():
     s = ClassDistributionSampler(np.array([0, 1, 1]), random_state=0)
     with pytest.raises(ValueError, match="epoch must be a non-negative int"):
         s.set_epoch(-1)
+
+
+def _one_shot_pass(sampler_rng, y, p, sample_weight=None):
+    """The pass as drawn before the draws were chunked: n-sized arrays at once."""
+    y = np.asarray(y)
+    counts = np.bincount(y, minlength=len(p))
+    order = np.argsort(y, kind="stable")
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    n = len(y)
+    per_class = sampler_rng.multinomial(n, p)
+    cls = np.repeat(np.arange(len(p)), per_class)
+    u = sampler_rng.random_sample(n)
+    if sample_weight is None:
+        pos = starts[cls] + (u * counts[cls]).astype(np.int64)
+    else:
+        weights = np.bincount(y, weights=sample_weight, minlength=len(p))
+        cumulative = np.cumsum(sample_weight[order])
+        before = np.concatenate(([0.0], cumulative))[starts]
+        pos = np.searchsorted(cumulative, before[cls] + u * weights[cls], side="right")
+        pos = np.clip(pos, starts[cls], (starts + counts - 1)[cls])
+    indices = order[pos]
+    sampler_rng.shuffle(indices)
+    return indices
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_chunked_draws_equal_one_shot_draws(weighted):
+    # More rows than one chunk of draws (65,536): the chunks take their share
+    # of the same random stream, so a pass is the one drawn all at once.
+    rng = np.random.default_rng(0)
+    y = rng.choice(4, size=150_001, p=[0.7, 0.2, 0.09, 0.01])
+    w = rng.random(len(y)) if weighted else None
+    p = np.array([0.1, 0.2, 0.3, 0.4])
+    sampler = ClassDistributionSampler(y, p=p, random_state=5, sample_weight=w)
+    reference_rng = np.random.RandomState(5)
+    for _ in range(2):  # two passes: the stream goes on identically
+        idx = sampler.sample_indices()
+        assert idx.dtype == np.int32
+        np.testing.assert_array_equal(idx, _one_shot_pass(reference_rng, y, p, w))

@@ -74,11 +74,12 @@ def across_datasets(df, reference, metric="macro_f1", alpha=0.05):
     rows = []
     for method in means.columns:
         pair = means[[reference, method]].dropna()
-        diff = pair[method] - pair[reference]
+        diff = pair.iloc[:, 1] - pair.iloc[:, 0]
+        pair = pair.iloc[:, 1]
         row = {
             "method": method,
             "n_datasets": len(pair),
-            "mean": pair[method].mean(),
+            "mean": pair.mean(),
             "delta": diff.mean(),
             "wins": int((diff > 1e-12).sum()),
             "ties": int((diff.abs() <= 1e-12).sum()),
@@ -120,13 +121,13 @@ def critical_difference(df, path, metric="macro_f1", alpha=0.05):
     cd = q * np.sqrt(k * (k + 1) / (6 * n))
     fig, ax = plt.subplots(figsize=(8, 1.2 + 0.32 * k))
     ax.set_xlim(k + 0.5, 0.5)  # rank 1 on the right, as in Demšar's figures
-    ax.set_ylim(-(k + 1), 1.5)
+    ax.set_ylim(-(k + 1.5), 1.5)
     ax.axhline(0, color="black", lw=1)
     for r in range(1, k + 1):
         ax.plot([r, r], [0, 0.15], color="black", lw=1)
         ax.text(r, 0.3, str(r), ha="center", fontsize=8)
     for i, (method, rank) in enumerate(ranks.items()):
-        y = -(i + 1)
+        y = -(i + 1.5)
         ax.plot([rank, rank], [0, y], color="grey", lw=0.8)
         ax.text(
             rank,
@@ -143,11 +144,11 @@ def critical_difference(df, path, metric="macro_f1", alpha=0.05):
         j = np.searchsorted(values, values[i] + cd, side="right") - 1
         if j > i and not any(a <= i and j <= b for a, b in cliques):
             cliques.append((i, j))
-    for depth, (i, j) in enumerate(cliques):
-        y = 0.8 + 0.18 * depth
+    for depth, (i, j) in enumerate(cliques):  # under the axis, above the names
+        y = -0.3 - 0.2 * depth
         ax.plot([values[i], values[j]], [y, y], color="black", lw=3)
-    ax.plot([1, 1 + cd], [1.35, 1.35], color="firebrick", lw=2)
-    ax.text(1 + cd / 2, 1.45, f"CD = {cd:.2f}", ha="center", fontsize=8)
+    ax.plot([1, 1 + cd], [0.9, 0.9], color="firebrick", lw=2)
+    ax.text(1 + cd / 2, 1.05, f"CD = {cd:.2f}", ha="center", fontsize=8)
     ax.set_axis_off()
     ax.set_title(
         f"Average rank of test {metric} over {n} data sets "

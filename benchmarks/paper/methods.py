@@ -287,6 +287,13 @@ METHODS = {
             note="the plain net, decision rule tuned on the validation fold",
         ),
         Method(
+            "ART (smooth=0)",
+            lambda p, c: _clf(p, c, art=True, c=p["c"], bf=p["bf"], smooth=0.0),
+            defaults={"c": 0.5, "bf": 1},
+            space=_art_space,
+            note="ART on the raw class scores, skart's rule before smooth=1",
+        ),
+        Method(
             "Baseline+TTCV",
             _ttcv,
             binary_only=True,

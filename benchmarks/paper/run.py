@@ -356,7 +356,8 @@ def write_summary(df, out, tag, meta):
     stats.delta_heatmap(df, out / f"heatmap_{tag}.png")
     (out / f"run_{tag}.json").write_text(json.dumps(meta, indent=1))
     report = stats.markdown_report(df)
-    if df["dataset"].nunique() >= 5:  # enough data sets for tests across them
+    # enough data sets and methods for tests across data sets
+    if df["dataset"].nunique() >= 5 and df["method"].nunique() >= 3:
         reference = next(
             (m for m in ("Baseline+threshold", "Baseline") if m in set(df.method)),
             None,

@@ -33,12 +33,18 @@ def _paper_p(row):
     return "<5e-5" if row.wilcoxon_p == 0 else f"{row.wilcoxon_p:.2g}"
 
 
-def side_by_side(df):
-    """Markdown: ours (mean ± std, n seeds) | paper, and ours | paper p-values."""
-    paper = paper_table().set_index(["dataset", "method"])
+def side_by_side(df, art="ART"):
+    """Markdown: ours (mean ± std) | paper, and ours | paper p-values.
+
+    ``art`` names our row that stands for the paper's ART row (and is the
+    reference of our paired tests).
+    """
+    paper = paper_table()
+    paper["method"] = paper["method"].replace({"ART": art})
+    paper = paper.set_index(["dataset", "method"])
     g = df.groupby(["dataset", "method"])["macro_f1"]
     ours = pd.DataFrame({"mean": g.mean(), "std": g.std(ddof=1), "n": g.size()})
-    tests = paired_tests(df, "ART").set_index(["dataset", "method"])
+    tests = paired_tests(df, art).set_index(["dataset", "method"])
     datasets = [d for d in ORDER if d in set(df.dataset)]
     methods = list(
         dict.fromkeys(list(paper.index.get_level_values(1)) + list(df.method))
@@ -63,7 +69,7 @@ def side_by_side(df):
         "|---" * (1 + 2 * len(datasets)) + "|",
     ]
     for m in methods:
-        if m == "ART":
+        if m == art:
             continue
         cells = []
         for d in datasets:
@@ -82,10 +88,13 @@ def side_by_side(df):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("raw", nargs="+", help="raw_<tag>.csv files of our runs")
+    parser.add_argument(
+        "--art", default="ART", help="our row that stands for the paper's ART row"
+    )
     args = parser.parse_args(argv)
     df = pd.concat([pd.read_csv(p) for p in args.raw], ignore_index=True)
     df = df.drop_duplicates(["dataset", "method", "seed"])
-    print(side_by_side(df))
+    print(side_by_side(df, args.art))
 
 
 if __name__ == "__main__":

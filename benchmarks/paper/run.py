@@ -347,15 +347,19 @@ def _git_head():
         return "unknown"
 
 
-def write_summary(df, out, tag, meta):
-    """Summary CSVs, the markdown report and the heatmap from the raw rows."""
+def write_summary(df, out, tag, meta, reference="ART"):
+    """Summary CSVs, the markdown report and the heatmap from the raw rows.
+
+    ``reference`` is the row the paired tests and the heatmap compare every
+    other method with.
+    """
     stats.summarize(df).to_csv(out / f"summary_{tag}.csv", index=False)
-    stats.paired_tests(df).to_csv(out / f"tests_{tag}.csv", index=False)
+    stats.paired_tests(df, reference).to_csv(out / f"tests_{tag}.csv", index=False)
     ranks, avg = stats.average_ranks(df)
     ranks.assign(average=avg).sort_values("average").to_csv(out / f"ranks_{tag}.csv")
-    stats.delta_heatmap(df, out / f"heatmap_{tag}.png")
+    stats.delta_heatmap(df, out / f"heatmap_{tag}.png", reference)
     (out / f"run_{tag}.json").write_text(json.dumps(meta, indent=1))
-    report = stats.markdown_report(df)
+    report = stats.markdown_report(df, reference)
     # enough data sets and methods for tests across data sets
     if df["dataset"].nunique() >= 5 and df["method"].nunique() >= 3:
         reference = next(

@@ -201,3 +201,61 @@ def test_runner_says_when_the_scheduler_cannot_be_reached():
     with pytest.raises(ConnectionError, match="Could not reach a Dask scheduler at"):
         with run.parallel_backend("tcp://127.0.0.1:9", 1, timeout=2):
             pass
+
+
+def _many_sets(n_sets=8, seeds=3):
+    # "Good" beats "Ref" by 0.05 on every set; "Bad" is 0.10 below it.
+    rng = np.random.default_rng(0)
+    rows = []
+    for d in range(n_sets):
+        base = rng.uniform(0.5, 0.8)
+        for s in range(seeds):
+            for m, shift in (("Ref", 0.0), ("Good", 0.05), ("Bad", -0.10)):
+                rows.append(
+                    {
+                        "dataset": f"d{d}",
+                        "method": m,
+                        "seed": s,
+                        "macro_f1": base + shift + 0.001 * s,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def test_across_datasets_counts_wins_and_tests_the_set_means():
+    df = _many_sets()
+    acr = stats.across_datasets(df, "Ref").set_index("method")
+    assert acr.loc["Good", "delta"] == pytest.approx(0.05)
+    assert (acr.loc["Good", "wins"], acr.loc["Good", "losses"]) == (8, 0)
+    assert (acr.loc["Bad", "wins"], acr.loc["Bad", "losses"]) == (0, 8)
+    means = df.groupby(["dataset", "method"]).macro_f1.mean().unstack()
+    want = sps.wilcoxon(means["Good"] - means["Ref"]).pvalue
+    assert acr.loc["Good", "wilcoxon_p"] == pytest.approx(want) and want < 0.01
+    assert acr.loc["Ref", "ties"] == 8 and np.isnan(acr.loc["Ref", "wilcoxon_p"])
+
+
+def test_critical_difference_matches_demsar(tmp_path):
+    df = _many_sets()
+    ranks, cd, friedman_p = stats.critical_difference(df, tmp_path / "cd.png")
+    assert ranks.to_dict() == {"Good": 1.0, "Ref": 2.0, "Bad": 3.0}
+    # Demšar (2006), Table 5: q_0.05 = 2.343 for k = 3 classifiers.
+    assert cd == pytest.approx(2.343 * np.sqrt(3 * 4 / (6 * 8)), abs=1e-3)
+    assert friedman_p < 0.01 and (tmp_path / "cd.png").stat().st_size > 0
+
+
+def test_side_by_side_puts_the_papers_row_next_to_ours():
+    from benchmarks.paper.compare import paper_table, side_by_side
+
+    df = pd.DataFrame(
+        [
+            {"dataset": "Pima", "method": m, "seed": s, "macro_f1": v + 0.01 * s}
+            for m, v in (("ART", 0.75), ("Baseline", 0.73))
+            for s in range(3)
+        ]
+    )
+    text = side_by_side(df)
+    paper = paper_table().set_index(["dataset", "method"])
+    art = paper.loc[("Pima", "ART"), "macro_f1_mean"]
+    assert f"| ART | 76.0 ± 1.0 | {100 * art:.1f} |" in text
+    assert "| Baseline | 74.0 ± 1.0 | 73.7 |" in text
+    assert "0.0003" in text  # Appendix A's Wilcoxon p of ART vs Baseline on Pima

@@ -247,10 +247,25 @@ class SeedPool:
     of the ``n_train`` real rows gets ``B * budget / n_train`` of them
     (stochastically rounded), seeds drawn uniformly with replacement within
     the class, as SMOTE draws them.
+
+    With ``source_rows``, ``X`` is the training fold and the pool's rows are
+    its rows ``source_rows``: they are read from it when drawn (``take``),
+    not held as a copy of their own.
     """
 
-    def __init__(self, X, y, neighbors, n_neighbors, budgets, n_train, weights=None):
-        self.X = X  # (n_pool, d)
+    def __init__(
+        self,
+        X,
+        y,
+        neighbors,
+        n_neighbors,
+        budgets,
+        n_train,
+        weights=None,
+        source_rows=None,
+    ):
+        self.source = X  # (n_pool, ...), or the training fold with source_rows
+        self.source_rows = source_rows  # (n_pool,) or None
         self.y = y  # (n_pool,)
         # Missing neighbours (-1) point at the seed itself: their k are masked.
         own = torch.arange(len(y), device=X.device)[:, None]
@@ -270,6 +285,22 @@ class SeedPool:
         )
         self.budgets = budgets
         self.n_train = n_train
+
+    def take(self, idx):
+        """The pool's rows ``idx`` (an index tensor of any shape), a new tensor."""
+        if self.source_rows is None:
+            return self.source[idx]
+        rows = self.source_rows[idx.reshape(-1)]
+        return self.source.index_select(0, rows).reshape(
+            *idx.shape, *self.source.shape[1:]
+        )
+
+    @property
+    def X(self):
+        """All the pool's rows (a copy when they are read from the training fold)."""
+        if self.source_rows is None:
+            return self.source
+        return self.source.index_select(0, self.source_rows)
 
     def draw_seeds(self, n_real):
         seeds = []
@@ -369,13 +400,13 @@ class AutoSMOTENet(Net):
         """
         pool = self.pool
         seeds = pool.draw_seeds(n_real)
-        x = pool.X[seeds]
+        x = pool.take(seeds)
         z, dec = synthesize(
             self.generator_,
             self.aggregations,
             x,
             pool.y[seeds],
-            pool.X[pool.neighbors[seeds]],
+            pool.take(pool.neighbors[seeds]),
             pool.n_neighbors[seeds],
             pool.k_mask[seeds],
             self.temperature_,
@@ -940,9 +971,13 @@ class AutoSMOTEClassifier(BaseNetClassifier):
         in_pool = np.isin(data.y_train, list(budgets))
         if data.w_train is not None:
             in_pool &= data.w_train > 0  # weight 0: neither seed nor neighbour
-        X_pool = np.asarray(data.X_train[in_pool], dtype=np.float32)
-        y_pool = data.y_train[in_pool].astype(np.int64)  # labels of its losses
+        pool_rows = np.flatnonzero(in_pool)
+        y_pool = data.y_train[pool_rows].astype(np.int64)  # labels of its losses
+        # The pool's rows are copied for the neighbour search only: training
+        # reads them from the training fold (``SeedPool.take``).
+        X_pool = np.asarray(data.X_train[pool_rows], dtype=np.float32)
         neighbors, n_neighbors = class_neighbors(X_pool, y_pool, self.k_max)
+        del X_pool
         for c in np.unique(y_pool):
             n_c = int((y_pool == c).sum())
             if n_c == 1:
@@ -966,7 +1001,7 @@ class AutoSMOTEClassifier(BaseNetClassifier):
         device = torch.device(self.device)
         self._pool_np = (y_pool, neighbors)
         pool = SeedPool(
-            torch.from_numpy(X_pool).to(device),
+            data.train_ds.X,
             torch.from_numpy(y_pool).to(device),
             torch.from_numpy(neighbors).to(device),
             torch.from_numpy(n_neighbors).to(device),
@@ -977,6 +1012,7 @@ class AutoSMOTEClassifier(BaseNetClassifier):
                 if data.w_train is None
                 else torch.as_tensor(data.w_train[in_pool], device=device)
             ),
+            source_rows=torch.from_numpy(pool_rows).to(device),
         )
         return {
             "pool": pool,

@@ -212,7 +212,17 @@ class WeightedIndexStream:
 
 
 class MetaState:
-    """What phase 2 of a fit holds: the synthetic points and the batch streams."""
+    """What phase 2 of a fit holds: the synthetic points and the batch streams.
+
+    The starting points are ``Z_init``, or, when ``init_rows=(X, rows)`` is
+    given instead, the rows ``rows`` of the tensor ``X`` (the training rows
+    the points were copied from), read a chunk at a time and never copied
+    whole: a fit then holds the points being learned, not a second copy of
+    where they started.
+    """
+
+    # Values (float32: 1 MiB) of the starting points read at a time by `distance`.
+    chunk_values = 2**18
 
     def __init__(
         self,
@@ -226,9 +236,13 @@ class MetaState:
         valid_stream,
         Z_init=None,
         valid_weights=None,
+        init_rows=None,
     ):
         self.Z = Z
-        self.Z_init = Z.clone() if Z_init is None else Z_init
+        self.init_rows = init_rows
+        self._Z_init = Z_init
+        if Z_init is None and init_rows is None:
+            self._Z_init = Z.clone()
         self.y_z = y_z
         self.valid = valid
         # Validation weights scaled to mean 1 over the fold, or None.
@@ -238,11 +252,31 @@ class MetaState:
         self.synthetic_stream = synthetic_stream
         self.valid_stream = valid_stream
 
+    def initial(self, start=0, stop=None):
+        """The starting points ``start:stop`` (a new tensor when read from rows)."""
+        if self._Z_init is not None:
+            return self._Z_init[start:stop]
+        X, rows = self.init_rows
+        return X.index_select(0, rows[start:stop])
+
+    @property
+    def Z_init(self):
+        """The starting points, all of them (a copy when read from rows)."""
+        return self.initial()
+
     def distance(self):
         """Mean Euclidean distance of the points from their starting copies."""
-        if len(self.Z) == 0:
+        n = len(self.Z)
+        if n == 0:
             return 0.0
-        return float((self.Z - self.Z_init).flatten(1).norm(dim=1).mean())
+        # Row by row as over the whole, a chunk of rows at a time.
+        norms = self.Z.new_empty(n)
+        step = max(1, self.chunk_values // max(1, self.Z[0].numel()))
+        for start in range(0, n, step):
+            stop = min(start + step, n)
+            diff = self.Z[start:stop] - self.initial(start, stop)
+            norms[start:stop] = diff.flatten(1).norm(dim=1)
+        return float(norms.mean())
 
 
 class EGANet(Net):
@@ -369,7 +403,12 @@ class EGAMonitor(Callback):
             self.best_ap_ = ap
             self.best_epoch_ = len(history)
             self.best_state_ = copy.deepcopy(net.module_.state_dict())
-            self.best_Z_ = None if meta is None else meta.Z.clone()
+            if meta is None:
+                self.best_Z_ = None
+            elif self.best_Z_ is not None and self.best_Z_.shape == meta.Z.shape:
+                self.best_Z_.copy_(meta.Z)  # in place: one copy of the points kept
+            else:
+                self.best_Z_ = meta.Z.clone()
 
 
 class EGAClassifier(BaseNetClassifier):
@@ -736,9 +775,10 @@ class EGAClassifier(BaseNetClassifier):
             net.initialize()  # phase 2 from the initial network
         monitor = dict(net.callbacks_)["ega"]
         device = torch.device(self.device)
+        init_rows = None
         if previous is not None:
             # A warm start goes on with the points it learned.
-            Z, y_z, Z_init, w_z = previous
+            Z, y_z, Z_init, w_z, Z_start = previous
         else:
             idx = self._synthetic_init(data, minority)
             if idx.size == 0:
@@ -754,9 +794,13 @@ class EGAClassifier(BaseNetClassifier):
                     stacklevel=4,
                 )
             rows = torch.from_numpy(idx).to(device)
-            Z = data.train_ds.X.index_select(0, rows).clone()
+            Z = data.train_ds.X.index_select(0, rows)  # a new tensor: no clone
             y_z = data.train_ds.y.index_select(0, rows).long()
-            Z_init = np.asarray(data.X_train[idx], dtype=np.float32)
+            # The starting points are these rows of the training fold: phase 2
+            # reads them from there, and they are copied out once it is over
+            # (not held twice beside the points being learned).
+            Z_init = Z_start = None
+            init_rows = (data.train_ds.X, rows)
             # A point carries the weight of the row it was copied from, in
             # units of the mean training weight.
             w_z = (
@@ -764,9 +808,9 @@ class EGAClassifier(BaseNetClassifier):
                 if data.w_train is None
                 else data.w_train[idx] / data.w_train.mean()
             )
-        Z_best = Z.clone()
+        Z_best = Z  # phase 2 not run: the points as they start
         if self.max_epochs > 0:
-            net.meta = self._meta_state(data, Z, y_z, Z_init, w_z)
+            net.meta = self._meta_state(data, Z, y_z, Z_init, w_z, init_rows)
             try:
                 net.partial_fit(data.train_ds, None, epochs=self.max_epochs)
             finally:
@@ -775,10 +819,23 @@ class EGAClassifier(BaseNetClassifier):
                 net.module_.load_state_dict(monitor.best_state_)
                 best_epoch = monitor.best_epoch_
                 Z_best = monitor.best_Z_
+            else:
+                # No epoch of phase 2 ended (interrupted): the points as they
+                # started, read again rather than cloned for the whole fit.
+                Z_best = (
+                    torch.as_tensor(Z_start, device=device).clone()
+                    if Z_start is not None
+                    else data.train_ds.X.index_select(0, init_rows[1])
+                )
+        del Z  # the points being learned go before their start is copied out
         monitor.reset()  # no weights or points in the pickle
         self.best_epoch_ = best_epoch if best_epoch is not None else len(net.history)
         self.synthetic_X_ = Z_best.cpu().numpy()
-        self.synthetic_init_X_ = Z_init
+        self.synthetic_init_X_ = (
+            Z_init
+            if Z_init is not None
+            else np.asarray(data.X_train[idx], dtype=np.float32)
+        )
         self.synthetic_y_ = self.classes_[y_z.cpu().numpy()]
         self.synthetic_sample_weight_ = (
             np.ones(len(y_z)) if w_z is None else np.asarray(w_z, dtype=np.float64)
@@ -799,10 +856,15 @@ class EGAClassifier(BaseNetClassifier):
             ),
             self.synthetic_init_X_,
             w,
+            self.synthetic_X_,  # where the points start, if phase 2 ends no epoch
         )
 
-    def _meta_state(self, data, Z, y_z, Z_init, w_z):
-        """Phase 2's points and batch streams."""
+    def _meta_state(self, data, Z, y_z, Z_init, w_z, init_rows=None):
+        """Phase 2's points and batch streams.
+
+        ``Z_init`` holds the starting points, or is None and ``init_rows`` is
+        ``(X, rows)``: they are those rows of the training fold.
+        """
         device = torch.device(self.device)
         n_z = len(y_z)
         n_train = len(data.y_train)
@@ -839,8 +901,9 @@ class EGAClassifier(BaseNetClassifier):
             eta2=self.eta2,
             synthetic_stream=synthetic,
             valid_stream=valid_stream,
-            Z_init=torch.as_tensor(Z_init, device=device),
+            Z_init=None if Z_init is None else torch.as_tensor(Z_init, device=device),
             valid_weights=valid_weights,
+            init_rows=init_rows,
         )
 
     @_fit_context(prefer_skip_nested_validation=False)

@@ -72,7 +72,8 @@ if os.environ.get("SKART_DOCS_INTERSPHINX"):
     }
 
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints"]
+# _static holds benchmark reports in markdown: files to download, not pages.
+exclude_patterns = ["_build", "_static/**.md", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints"]
 # Pages listed in the index's toctree (in place of the OPTIONAL_PAGES line)
 # only when their file exists, so the build passes while they are written.
 OPTIONAL_PAGES = [

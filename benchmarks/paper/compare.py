@@ -5,8 +5,8 @@ Appendix A's paired t-test and Wilcoxon p-values of ART against each method)
 are transcribed in ``paper_table1.csv`` from arXiv:2509.00955. Ours come from
 the raw per-seed CSVs that ``benchmarks.paper.run`` writes::
 
-    python -m benchmarks.paper.compare docs/_static/benchmarks/raw_tuned.csv \\
-        docs/_static/benchmarks/paper_mnist_lt/raw_default.csv
+    python -m benchmarks.paper.compare docs/_static/benchmarks/paper_tuned/raw_tuned.csv \\
+        docs/_static/benchmarks/paper_mnist_lt/raw_default.csv --art "ART (smooth=0)"
 """
 
 import argparse

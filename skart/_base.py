@@ -590,8 +590,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         if ddp is not None:  # the same data and random state on every rank
             rng = ddp.check_data(X, y_enc, sample_weight, rng)
-        w_tr = w_va = None
-        folds = train_valid_folds(
+        X_tr, y_tr, X_va, y_va, w_tr, w_va = train_valid_folds(
             self,
             X,
             y_enc,
@@ -604,16 +603,13 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             **self._input_checks,
         )
         del X, y_enc  # the validated input (a converted DataFrame, say) can go
-        X_tr, y_tr, X_va, y_va = folds[:4]
         y_va = y_va.astype(np.int64)  # read as int64 by the methods' own losses
-        if sample_weight is not None:
-            w_tr, w_va = folds[4:]
-            for fold, w in (("training", w_tr), ("validation", w_va)):
-                if w is not None and not (w > 0).any():
-                    raise ValueError(
-                        f"Every row of the {fold} fold has sample_weight 0: give "
-                        "weight to more rows, or pass X_val and y_val."
-                    )
+        for fold, w in (("training", w_tr), ("validation", w_va)):
+            if w is not None and not (w > 0).any():
+                raise ValueError(
+                    f"Every row of the {fold} fold has sample_weight 0: give "
+                    "weight to more rows, or pass X_val and y_val."
+                )
         seed = draw_seed(rng)
         self.class_counts_ = np.bincount(y_tr, minlength=n_classes)
         device = torch.device(self.device)

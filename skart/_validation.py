@@ -190,9 +190,9 @@ def train_valid_folds(
     X_tr, y_tr, X_va, y_va
         Features and encoded labels of the two folds.
     w_tr, w_va
-        Only when ``sample_weight`` is given: the weights of the two folds
-        (``w_va`` is None for a validation set of the user's, which is
-        scored unweighted).
+        The weights of the two folds: None without ``sample_weight``, and
+        ``w_va`` None for a validation set of the user's, which is scored
+        unweighted.
     """
     if (X_val is None) != (y_val is None):
         raise ValueError("Pass both X_val and y_val, or neither.")
@@ -206,10 +206,10 @@ def train_valid_folds(
             X_tr, X_va = X_both[:n_tr], X_both[n_tr:]
             take_rows(X, train_idx, dtype, out=X_tr)
             take_rows(X, valid_idx, dtype, out=X_va)
-        folds = X_tr, y_enc[train_idx], X_va, y_enc[valid_idx]
-        if sample_weight is None:
-            return folds
-        return *folds, sample_weight[train_idx], sample_weight[valid_idx]
+        w_tr = w_va = None
+        if sample_weight is not None:
+            w_tr, w_va = sample_weight[train_idx], sample_weight[valid_idx]
+        return X_tr, y_enc[train_idx], X_va, y_enc[valid_idx], w_tr, w_va
     X_va = check_X(estimator, X_val, **checks)
     y_val = column_or_1d(y_val)
     unseen = np.setdiff1d(y_val, estimator.classes_)
@@ -226,8 +226,6 @@ def train_valid_folds(
     if dtype is not None and not sp.issparse(X):
         X = np.ascontiguousarray(X, dtype=dtype)
         X_va = np.ascontiguousarray(X_va, dtype=dtype)
-    if sample_weight is None:
-        return X, y_enc, X_va, y_va
     return X, y_enc, X_va, y_va, sample_weight, None
 
 

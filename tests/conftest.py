@@ -38,3 +38,27 @@ def shared_data():
     if not path.is_dir():
         pytest.skip(f"shared data folder not found at {path}")
     return path
+
+
+@pytest.fixture
+def weighted_problem():
+    """A noisy binary problem whose class 1 weighs 4, for weighted-vs-repeated tests.
+
+    Returns ``X, y, X_test, w, origin``: ``X[origin]`` repeats each row of
+    ``X`` ``w`` times, so a fit on it is what the weighted fit should match.
+    """
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(
+        n_samples=500,
+        n_features=5,
+        n_informative=2,
+        n_redundant=0,
+        weights=[0.85],
+        flip_y=0.1,
+        class_sep=0.5,
+        random_state=4,
+    )
+    X_test = np.random.RandomState(0).normal(size=(2000, 5))
+    w = np.where(y == 1, 4, 1)
+    return X, y, X_test, w, np.repeat(np.arange(len(y)), w)

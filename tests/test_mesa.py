@@ -295,22 +295,10 @@ def test_zero_and_one_weights_are_exactly_removing_rows(binary):
     np.testing.assert_array_equal(weighted.actions_, removed.actions_)
 
 
-def test_integer_weights_act_as_repeated_rows():
+def test_integer_weights_act_as_repeated_rows(weighted_problem):
     # Class 1 weighs 4: the predicted share of class 1 moves as far as with
     # repeated rows (0.33 vs 0.36 here, from 0.50 unweighted).
-    X, y = make_classification(
-        n_samples=500,
-        n_features=5,
-        n_informative=2,
-        n_redundant=0,
-        weights=[0.85],
-        flip_y=0.1,
-        class_sep=0.5,
-        random_state=4,
-    )
-    X_test = np.random.RandomState(0).normal(size=(2000, 5))
-    w = np.where(y == 1, 4, 1)
-    origin = np.repeat(np.arange(len(y)), w)
+    X, y, X_test, w, origin = weighted_problem
     share = {"plain": [], "weighted": [], "repeated": []}
     for seed in range(5):
         est = MESAClassifier(n_estimators=4, random_state=seed)

@@ -269,23 +269,13 @@ def test_zero_weights_act_as_removing_rows_in_networks(name, params):
         ("autosmote", {"max_epochs": 15, "objective": "joint"}),
     ],
 )
-def test_integer_weights_act_as_repeated_rows_in_networks(name, params):
+def test_integer_weights_act_as_repeated_rows_in_networks(
+    name, params, weighted_problem
+):
     # Class 1 weighs 4: the weighted fit should move the predicted share of
     # class 1 as far as repeating its rows does, and much farther than the
     # run-to-run noise between seeds.
-    X, y = make_classification(
-        n_samples=500,
-        n_features=5,
-        n_informative=2,
-        n_redundant=0,
-        weights=[0.85],
-        flip_y=0.1,
-        class_sep=0.5,
-        random_state=4,
-    )
-    X_test = np.random.RandomState(0).normal(size=(2000, 5))
-    w = np.where(y == 1, 4, 1)
-    origin = np.repeat(np.arange(len(y)), w)
+    X, y, X_test, w, origin = weighted_problem
     share = {"plain": [], "weighted": [], "repeated": []}
     for seed in range(3):
         est = ESTIMATORS[name](random_state=seed, **params)

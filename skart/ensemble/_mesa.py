@@ -255,8 +255,7 @@ class MESAClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         )
         X, y_enc, sample_weight = self._check_sample_weight(X, y_enc, sample_weight)
         rng = check_random_state(self.random_state)
-        w_tr = w_va = None
-        folds = train_valid_folds(
+        X_tr, y_tr, X_va, y_va, w_tr, w_va = train_valid_folds(
             self,
             X,
             y_enc,
@@ -266,9 +265,6 @@ class MESAClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             rng,
             sample_weight=sample_weight,
         )
-        X_tr, y_tr, X_va, y_va = folds[:4]
-        if sample_weight is not None:
-            w_tr, w_va = folds[4:]
         absent = np.setdiff1d(np.arange(n_classes), y_va)
         if absent.size:
             raise ValueError(

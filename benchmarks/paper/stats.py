@@ -171,6 +171,8 @@ def delta_heatmap(df, path, reference="ART", metric="macro_f1"):
     if reference not in means:
         return None
     delta = 100 * means.drop(columns=reference).rsub(means[reference], axis=0)
+    if delta.shape[1] == 0:  # nothing to compare the reference with
+        return None
     # Colours saturate at 10 points so that small differences stay visible
     # next to NearMiss's collapses; the numbers are exact.
     lim = min(max(float(np.nanmax(np.abs(delta.to_numpy()))), 1e-9), 10.0)

@@ -37,14 +37,25 @@ def side_by_side(df, art="ART"):
     """Markdown: ours (mean ± std) | paper, and ours | paper p-values.
 
     ``art`` names our row that stands for the paper's ART row (and is the
-    reference of our paired tests).
+    reference of our paired tests); a list of names is tried in order on each
+    data set, so runs of different ART rules can share one table.
     """
+    prefer = [art] if isinstance(art, str) else list(art)
+    present = set(zip(df.dataset, df.method))
+    ref = {
+        d: next((a for a in prefer if (d, a) in present), prefer[0])
+        for d in set(df.dataset)
+    }
     paper = paper_table()
-    paper["method"] = paper["method"].replace({"ART": art})
-    paper = paper.set_index(["dataset", "method"])
+    is_art = paper["method"] == "ART"
+    paper.loc[is_art, "method"] = paper.loc[is_art, "dataset"].map(ref)
+    paper = paper.dropna(subset=["method"]).set_index(["dataset", "method"])
     g = df.groupby(["dataset", "method"])["macro_f1"]
     ours = pd.DataFrame({"mean": g.mean(), "std": g.std(ddof=1), "n": g.size()})
-    tests = paired_tests(df, art).set_index(["dataset", "method"])
+    tests = pd.concat(
+        [paired_tests(df[df.dataset == d], a) for d, a in ref.items()],
+        ignore_index=True,
+    ).set_index(["dataset", "method"])
     datasets = [d for d in ORDER if d in set(df.dataset)]
     methods = list(
         dict.fromkeys(list(paper.index.get_level_values(1)) + list(df.method))
@@ -69,7 +80,7 @@ def side_by_side(df, art="ART"):
         "|---" * (1 + 2 * len(datasets)) + "|",
     ]
     for m in methods:
-        if m == art:
+        if m in prefer and all(ref[d] == m for d in datasets if (d, m) in present):
             continue
         cells = []
         for d in datasets:
@@ -89,12 +100,15 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("raw", nargs="+", help="raw_<tag>.csv files of our runs")
     parser.add_argument(
-        "--art", default="ART", help="our row that stands for the paper's ART row"
+        "--art",
+        action="append",
+        help="our row that stands for the paper's ART row (repeat: tried in order "
+        "on each data set; default ART)",
     )
     args = parser.parse_args(argv)
     df = pd.concat([pd.read_csv(p) for p in args.raw], ignore_index=True)
     df = df.drop_duplicates(["dataset", "method", "seed"])
-    print(side_by_side(df, args.art))
+    print(side_by_side(df, args.art or "ART"))
 
 
 if __name__ == "__main__":

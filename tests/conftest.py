@@ -44,8 +44,11 @@ def shared_data():
 def weighted_problem():
     """A noisy binary problem whose class 1 weighs 4, for weighted-vs-repeated tests.
 
-    Returns ``X, y, X_test, w, origin``: ``X[origin]`` repeats each row of
-    ``X`` ``w`` times, so a fit on it is what the weighted fit should match.
+    Returns a function ``shares(make_estimator, seeds)``: for each seed it fits
+    ``make_estimator(seed)`` plainly, with the weights, and on the rows
+    repeated as often as they weigh, and returns each fit's mean predicted
+    probability of class 1 on fixed test points, as lists under ``"plain"``,
+    ``"weighted"`` and ``"repeated"``.
     """
     from sklearn.datasets import make_classification
 
@@ -61,4 +64,20 @@ def weighted_problem():
     )
     X_test = np.random.RandomState(0).normal(size=(2000, 5))
     w = np.where(y == 1, 4, 1)
-    return X, y, X_test, w, np.repeat(np.arange(len(y)), w)
+    origin = np.repeat(np.arange(len(y)), w)
+    fits = {
+        "plain": lambda est: est.fit(X, y),
+        "weighted": lambda est: est.fit(X, y, sample_weight=w),
+        "repeated": lambda est: est.fit(X[origin], y[origin]),
+    }
+
+    def shares(make_estimator, seeds):
+        return {
+            kind: [
+                fit(make_estimator(seed)).predict_proba(X_test)[:, 1].mean()
+                for seed in seeds
+            ]
+            for kind, fit in fits.items()
+        }
+
+    return shares

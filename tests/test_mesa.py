@@ -298,17 +298,9 @@ def test_zero_and_one_weights_are_exactly_removing_rows(binary):
 def test_integer_weights_act_as_repeated_rows(weighted_problem):
     # Class 1 weighs 4: the predicted share of class 1 moves as far as with
     # repeated rows (0.33 vs 0.36 here, from 0.50 unweighted).
-    X, y, X_test, w, origin = weighted_problem
-    share = {"plain": [], "weighted": [], "repeated": []}
-    for seed in range(5):
-        est = MESAClassifier(n_estimators=4, random_state=seed)
-        share["plain"].append(est.fit(X, y).predict_proba(X_test)[:, 1].mean())
-        share["weighted"].append(
-            est.fit(X, y, sample_weight=w).predict_proba(X_test)[:, 1].mean()
-        )
-        share["repeated"].append(
-            est.fit(X[origin], y[origin]).predict_proba(X_test)[:, 1].mean()
-        )
+    share = weighted_problem(
+        lambda seed: MESAClassifier(n_estimators=4, random_state=seed), range(5)
+    )
     mean = {k: np.mean(v) for k, v in share.items()}
     effect = abs(mean["repeated"] - mean["plain"])
     assert effect > 0.05, share

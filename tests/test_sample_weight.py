@@ -275,17 +275,9 @@ def test_integer_weights_act_as_repeated_rows_in_networks(
     # Class 1 weighs 4: the weighted fit should move the predicted share of
     # class 1 as far as repeating its rows does, and much farther than the
     # run-to-run noise between seeds.
-    X, y, X_test, w, origin = weighted_problem
-    share = {"plain": [], "weighted": [], "repeated": []}
-    for seed in range(3):
-        est = ESTIMATORS[name](random_state=seed, **params)
-        share["plain"].append(est.fit(X, y).predict_proba(X_test)[:, 1].mean())
-        share["weighted"].append(
-            est.fit(X, y, sample_weight=w).predict_proba(X_test)[:, 1].mean()
-        )
-        share["repeated"].append(
-            est.fit(X[origin], y[origin]).predict_proba(X_test)[:, 1].mean()
-        )
+    share = weighted_problem(
+        lambda seed: ESTIMATORS[name](random_state=seed, **params), range(3)
+    )
     mean = {k: np.mean(v) for k, v in share.items()}
     effect = abs(mean["repeated"] - mean["plain"])
     assert abs(mean["weighted"] - mean["repeated"]) < 0.35 * effect, share

@@ -40,6 +40,7 @@ from sklearn.preprocessing import StandardScaler
 from study_early_stopping import load  # the binary sets and their splits
 
 from skart import ARTClassifier
+from skart._update import smooth_scores
 from skart.datasets import (
     fetch_glass,
     fetch_wine_quality,
@@ -77,19 +78,17 @@ def f1_shrunk(y_true, y_pred, labels, a):
 
 
 def support_shrunk(y_true, y_pred, labels, rows):
-    """Any per-class score shrunk by support: ``(n s + rows m) / (n + rows)``.
+    """F1 shrunk by support with skart's rule (``smooth``), as a metric callable.
 
-    ``n`` is the class's number of validation rows, ``s`` its F1 and ``m`` the mean
-    F1 of the classes with validation rows: a prior worth ``rows`` validation rows.
-    Needs no counts beyond the support, so it applies to any metric.
+    ``(n f + rows m) / (n + rows)``, with ``n`` the class's validation rows and
+    ``m`` the mean F1 of the classes with validation rows: a prior worth
+    ``rows`` validation rows. Needs no counts beyond the support, so it applies
+    to any metric.
     """
     scores = f1_score(y_true, y_pred, labels=labels, average=None, zero_division=0)
     n = np.bincount(y_true, minlength=len(labels)).astype(float)
-    scored = n > 0
-    prior = scores[scored].mean()
-    scores = (n * scores + rows * prior) / (n + rows)
-    scores[~scored] = np.nan
-    return scores
+    scores[n == 0] = np.nan
+    return smooth_scores(scores, n, rows)
 
 
 POLICIES = {

@@ -28,6 +28,7 @@ test-slow: $(VENV)/.done-tests
 lint: $(VENV)/.done-tests
 	$(PY) -m pip install -q ruff
 	$(PY) -m ruff check skart tests benchmarks examples
+	$(PY) -m ruff format --check skart tests benchmarks examples
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -55,12 +55,14 @@ for loss_name, loss_params in criteria.items():
             clf = ARTClassifier(
                 art=art, c=0.5, bf=2, lr=1e-2, random_state=seed, **loss_params
             ).fit(X_train, y_train)
-            rows.append({
-                "loss": loss_name,
-                "ART": "with ART" if art else "without ART",
-                "seed": seed,
-                "macro-F1": f1_score(y_test, clf.predict(X_test), average="macro"),
-            })
+            rows.append(
+                {
+                    "loss": loss_name,
+                    "ART": "with ART" if art else "without ART",
+                    "seed": seed,
+                    "macro-F1": f1_score(y_test, clf.predict(X_test), average="macro"),
+                }
+            )
 results = pd.DataFrame(rows)
 table = results.pivot_table(
     index="loss", columns="ART", values="macro-F1", aggfunc=["mean", "std"]
@@ -78,8 +80,15 @@ std = std.loc[list(criteria), ["without ART", "with ART"]]
 fig, ax = plt.subplots(figsize=(7, 3.6), layout="constrained")
 pos = np.arange(len(mean))
 for offset, column, color in [(-0.2, "without ART", "0.6"), (0.2, "with ART", "C0")]:
-    ax.bar(pos + offset, mean[column], width=0.4, yerr=std[column], capsize=3,
-           label=column, color=color)
+    ax.bar(
+        pos + offset,
+        mean[column],
+        width=0.4,
+        yerr=std[column],
+        capsize=3,
+        label=column,
+        color=color,
+    )
 ax.set_xticks(pos, mean.index)
 ax.set_ylim(0.5, 1.0)
 ax.set_ylabel("test macro-F1")

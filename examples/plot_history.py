@@ -76,8 +76,13 @@ prior = pd.Series(clf.class_counts_ / clf.class_counts_.sum(), index=clf.classes
 tv = 0.5 * (p - prior).abs().sum(axis=1)
 
 fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
-tv.plot(ax=ax0, drawstyle="steps-mid", ylim=(0, 1), xlabel="Epoch",
-        title="Distance of the sampling distribution from the prior")
+tv.plot(
+    ax=ax0,
+    drawstyle="steps-mid",
+    ylim=(0, 1),
+    xlabel="Epoch",
+    title="Distance of the sampling distribution from the prior",
+)
 scores[["ERL", "POX", "VAC", "CYT"]].plot(
     ax=ax1, xlabel="Epoch", ylim=(-0.02, 1.02), title="Validation F1 of a few classes"
 )

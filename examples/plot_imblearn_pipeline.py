@@ -51,7 +51,8 @@ net = {"lr": 3e-3, "max_epochs": 60, "random_state": 0}
 candidates = {
     "MLP": make_pipeline(StandardScaler(), ARTClassifier(art=False, **net)),
     "SMOTE + MLP": make_pipeline(
-        StandardScaler(), SMOTE(k_neighbors=3, random_state=0),
+        StandardScaler(),
+        SMOTE(k_neighbors=3, random_state=0),
         ARTClassifier(art=False, **net),
     ),
     "NearMiss + MLP": make_pipeline(
@@ -77,15 +78,17 @@ scores = {}
 for name, model in candidates.items():
     res = cross_validate(model, X, y, cv=cv, scoring=["f1_macro", "balanced_accuracy"])
     scores[name] = res
-table = pd.DataFrame({
-    name: {
-        "macro-F1": res["test_f1_macro"].mean(),
-        "macro-F1 (std)": res["test_f1_macro"].std(),
-        "balanced accuracy": res["test_balanced_accuracy"].mean(),
-        "fit time (s)": res["fit_time"].mean(),
+table = pd.DataFrame(
+    {
+        name: {
+            "macro-F1": res["test_f1_macro"].mean(),
+            "macro-F1 (std)": res["test_f1_macro"].std(),
+            "balanced accuracy": res["test_balanced_accuracy"].mean(),
+            "fit time (s)": res["fit_time"].mean(),
+        }
+        for name, res in scores.items()
     }
-    for name, res in scores.items()
-}).T
+).T
 table.round(3)
 
 # %%

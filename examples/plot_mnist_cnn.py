@@ -48,8 +48,11 @@ class SmallCNN(nn.Module):
     def __init__(self, n_classes, channels=8):
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(1, channels, 3), nn.ReLU(), nn.MaxPool2d(2),  # (C, 13, 13)
-            nn.Conv2d(channels, 2 * channels, 3), nn.ReLU(),
+            nn.Conv2d(1, channels, 3),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # (C, 13, 13)
+            nn.Conv2d(channels, 2 * channels, 3),
+            nn.ReLU(),
             nn.MaxPool2d(2),  # (2C, 5, 5)
             nn.Flatten(),
         )
@@ -73,15 +76,26 @@ rows, recalls = [], {}
 for seed in range(3):
     for name, art in [("ART", True), ("no ART", False)]:
         clf = ARTClassifier(
-            SmallCNN, art=art, c=0.5, bf=2, lr=3e-3, max_epochs=30, batch_size=128,
-            device=device, random_state=seed,
+            SmallCNN,
+            art=art,
+            c=0.5,
+            bf=2,
+            lr=3e-3,
+            max_epochs=30,
+            batch_size=128,
+            device=device,
+            random_state=seed,
         ).fit(X_train, y_train)
         y_pred = clf.predict(X_test)
-        rows.append({
-            "model": name, "seed": seed, "epochs": clf.n_iter_,
-            "macro-F1": f1_score(y_test, y_pred, average="macro"),
-            "accuracy": np.mean(y_pred == y_test),
-        })
+        rows.append(
+            {
+                "model": name,
+                "seed": seed,
+                "epochs": clf.n_iter_,
+                "macro-F1": f1_score(y_test, y_pred, average="macro"),
+                "accuracy": np.mean(y_pred == y_test),
+            }
+        )
         recalls.setdefault(name, []).append(recall_score(y_test, y_pred, average=None))
         if art and seed == 0:
             art_clf = clf
@@ -96,8 +110,13 @@ results.drop(columns="seed").groupby("model").agg(["mean", "std"]).round(3)
 fig, ax = plt.subplots(figsize=(8, 3.6), layout="constrained")
 digits = np.arange(10)
 for offset, (name, color) in zip((-0.2, 0.2), [("no ART", "0.6"), ("ART", "C0")]):
-    ax.bar(digits + offset, np.mean(recalls[name], axis=0), width=0.4, label=name,
-           color=color)
+    ax.bar(
+        digits + offset,
+        np.mean(recalls[name], axis=0),
+        width=0.4,
+        label=name,
+        color=color,
+    )
 ax.set_xticks(digits, [f"{d}\n({n})" for d, n in zip(digits, np.bincount(y_train))])
 ax.set(xlabel="digit (training images)", ylabel="test recall", ylim=(0, 1.15))
 ax.legend(loc="upper right", ncols=2, frameon=False)

@@ -63,14 +63,16 @@ for seed in range(5):
     for name, art in [("ART", True), ("no ART", False)]:
         clf = ARTClassifier(art=art, c=0.5, bf=2, lr=1e-2, random_state=seed)
         y_pred = clf.fit(X_train, y_train).predict(X_test)
-        rows.append({
-            "model": name,
-            "seed": seed,
-            "macro-F1": f1_score(y_test, y_pred, average="macro"),
-            "balanced accuracy": balanced_accuracy_score(y_test, y_pred),
-            "worst-class recall": recall_score(y_test, y_pred, average=None).min(),
-            "epochs": clf.n_iter_,
-        })
+        rows.append(
+            {
+                "model": name,
+                "seed": seed,
+                "macro-F1": f1_score(y_test, y_pred, average="macro"),
+                "balanced accuracy": balanced_accuracy_score(y_test, y_pred),
+                "worst-class recall": recall_score(y_test, y_pred, average=None).min(),
+                "epochs": clf.n_iter_,
+            }
+        )
 results = pd.DataFrame(rows)
 summary = results.drop(columns="seed").groupby("model").agg(["mean", "std"])
 summary.round(3)

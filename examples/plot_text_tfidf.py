@@ -54,8 +54,10 @@ vectorizer = TfidfVectorizer(
 )
 X_train = vectorizer.fit_transform(texts_train)
 X_test = vectorizer.transform(texts_test)
-print(f"{X_train.shape[0]} reviews x {X_train.shape[1]} terms, "
-      f"{X_train.nnz / np.prod(X_train.shape):.2%} non-zero")
+print(
+    f"{X_train.shape[0]} reviews x {X_train.shape[1]} terms, "
+    f"{X_train.nnz / np.prod(X_train.shape):.2%} non-zero"
+)
 
 # %%
 # Models
@@ -70,16 +72,26 @@ for seed in range(3):
     for name, art in [("MLP + ART", True), ("MLP", False)]:
         clf = ARTClassifier(art=art, random_state=seed, **net).fit(X_train, y_train)
         y_pred = clf.predict(X_test)
-        rows.append({"model": name, "seed": seed,
-                     "F1 (positive)": f1_score(y_test, y_pred),
-                     "macro-F1": f1_score(y_test, y_pred, average="macro")})
+        rows.append(
+            {
+                "model": name,
+                "seed": seed,
+                "F1 (positive)": f1_score(y_test, y_pred),
+                "macro-F1": f1_score(y_test, y_pred, average="macro"),
+            }
+        )
         if art and seed == 0:
             art_clf = clf
 logreg = LogisticRegression(class_weight="balanced", C=10, max_iter=1000)
 y_pred = logreg.fit(X_train, y_train).predict(X_test)
-rows.append({"model": "balanced logistic regression", "seed": 0,
-             "F1 (positive)": f1_score(y_test, y_pred),
-             "macro-F1": f1_score(y_test, y_pred, average="macro")})
+rows.append(
+    {
+        "model": "balanced logistic regression",
+        "seed": 0,
+        "F1 (positive)": f1_score(y_test, y_pred),
+        "macro-F1": f1_score(y_test, y_pred, average="macro"),
+    }
+)
 results = pd.DataFrame(rows)
 results.drop(columns="seed").groupby("model", sort=False).agg(["mean", "std"]).round(3)
 

@@ -61,11 +61,13 @@ print(f"best CV macro-F1: {grid.best_score_:.3f}")
 # folds:
 results = pd.DataFrame(grid.cv_results_)
 mean = results.pivot(
-    index="param_artclassifier__c", columns="param_artclassifier__bf",
+    index="param_artclassifier__c",
+    columns="param_artclassifier__bf",
     values="mean_test_score",
 )
 std = results.pivot(
-    index="param_artclassifier__c", columns="param_artclassifier__bf",
+    index="param_artclassifier__c",
+    columns="param_artclassifier__bf",
     values="std_test_score",
 )
 
@@ -74,9 +76,15 @@ im = ax.imshow(mean.to_numpy(), cmap="viridis", origin="lower", aspect="auto")
 middle = (mean.to_numpy().max() + mean.to_numpy().min()) / 2
 for i in range(mean.shape[0]):
     for j in range(mean.shape[1]):
-        ax.text(j, i, f"{mean.iat[i, j]:.3f}\n±{std.iat[i, j]:.3f}", ha="center",
-                va="center", fontsize="small",
-                color="k" if mean.iat[i, j] > middle else "w")
+        ax.text(
+            j,
+            i,
+            f"{mean.iat[i, j]:.3f}\n±{std.iat[i, j]:.3f}",
+            ha="center",
+            va="center",
+            fontsize="small",
+            color="k" if mean.iat[i, j] > middle else "w",
+        )
 ax.set_xticks(range(mean.shape[1]), mean.columns)
 ax.set_yticks(range(mean.shape[0]), mean.index)
 ax.set(xlabel="bf", ylabel="c", title="Yeast: CV macro-F1")
@@ -131,8 +139,12 @@ ax0.legend(frameon=False)
 points = ax1.scatter(
     trials["params_c"], trials["params_bf"], c=trials["value"], cmap="viridis", s=60
 )
-ax1.set(xlabel="c", ylabel="bf", yticks=range(1, 6),
-        title="Sampled (c, bf), coloured by score")
+ax1.set(
+    xlabel="c",
+    ylabel="bf",
+    yticks=range(1, 6),
+    title="Sampled (c, bf), coloured by score",
+)
 fig.colorbar(points, ax=ax1, label="CV macro-F1")
 plt.show()
 
@@ -145,8 +157,12 @@ best = study.best_params
 tuned_optuna = make_pipeline(
     StandardScaler(),
     ARTClassifier(
-        c=best["c"], bf=best["bf"], lr=best["lr"],
-        module__hidden_units=(best["width"],) * 2, max_epochs=60, random_state=0,
+        c=best["c"],
+        bf=best["bf"],
+        lr=best["lr"],
+        module__hidden_units=(best["width"],) * 2,
+        max_epochs=60,
+        random_state=0,
     ),
 )
 no_art = make_pipeline(

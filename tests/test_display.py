@@ -38,8 +38,12 @@ def _close_figures():
 @pytest.fixture(scope="module")
 def data():
     X, y = make_classification(
-        n_samples=400, n_features=6, n_informative=4, n_classes=3,
-        weights=[0.7, 0.22], random_state=0,
+        n_samples=400,
+        n_features=6,
+        n_informative=4,
+        n_classes=3,
+        weights=[0.7, 0.22],
+        random_state=0,
     )
     return X, LABELS[y]
 
@@ -99,8 +103,12 @@ def test_sampling_bands_stack_to_one(art_clf):
 def test_sampling_plot_on_given_axes_with_kwargs(art_clf):
     fig, ax = plt.subplots()
     disp = SamplingDistributionDisplay.from_estimator(
-        art_clf, ax=ax, legend=False, stack_kw={"alpha": 0.3},
-        refresh_kw={"colors": "k"}, colors=["r", "g", "b"],
+        art_clf,
+        ax=ax,
+        legend=False,
+        stack_kw={"alpha": 0.3},
+        refresh_kw={"colors": "k"},
+        colors=["r", "g", "b"],
     )
     assert disp.ax_ is ax and disp.figure_ is fig
     assert disp.legend_ is None and ax.get_legend() is None
@@ -110,7 +118,8 @@ def test_sampling_plot_on_given_axes_with_kwargs(art_clf):
 
 def test_from_estimator_takes_a_pipeline(data):
     pipe = make_pipeline(
-        StandardScaler(), ARTClassifier(bf=2, max_epochs=2, patience=None, random_state=0)
+        StandardScaler(),
+        ARTClassifier(bf=2, max_epochs=2, patience=None, random_state=0),
     ).fit(*data)
     for display in (SamplingDistributionDisplay, ClassScoresDisplay, LossCurveDisplay):
         disp = display.from_estimator(pipe)
@@ -137,9 +146,16 @@ def test_sampling_from_history_of_a_skorch_net():
     train_ds, _ = probe.train_split(probe.get_dataset(X, y), y)
     sampler = ClassDistributionSampler(y[train_ds.indices], random_state=0)
     net = NeuralNetClassifier(
-        MLP, module__n_features=4, module__n_classes=3, max_epochs=4, lr=1e-2,
-        optimizer=torch.optim.Adam, iterator_train__sampler=sampler, train_split=split,
-        callbacks=[ARTCallback(sampler, bf=2)], verbose=0,
+        MLP,
+        module__n_features=4,
+        module__n_classes=3,
+        max_epochs=4,
+        lr=1e-2,
+        optimizer=torch.optim.Adam,
+        iterator_train__sampler=sampler,
+        train_split=split,
+        callbacks=[ARTCallback(sampler, bf=2)],
+        verbose=0,
     ).fit(X, y)
     disp = SamplingDistributionDisplay.from_history(net.history)
     np.testing.assert_allclose(disp.p, np.array(net.history[:, "p"]))
@@ -178,8 +194,10 @@ def test_class_scores_from_estimator(art_clf):
 def test_class_scores_without_art_and_callable_metric_name(plain_clf):
     disp = ClassScoresDisplay.from_estimator(plain_clf)
     assert disp.scores.shape == (plain_clf.n_iter_, 3)
-    h = [{k: v for k, v in row.items() if k != "valid_f1"} | {"valid_fbeta_score": 0.5}
-         for row in plain_clf.history_]
+    h = [
+        {k: v for k, v in row.items() if k != "valid_f1"} | {"valid_fbeta_score": 0.5}
+        for row in plain_clf.history_
+    ]
     assert ClassScoresDisplay.from_history(h).metric_name == "fbeta_score"
 
 

@@ -46,11 +46,23 @@ def test_docs_build_without_warnings(tmp_path):
     pytest.importorskip("pydata_sphinx_theme")
     result = subprocess.run(
         [
-            sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
-            "-D", "plot_gallery=0", "-d", str(tmp_path / "doctrees"),
-            str(DOCS), str(tmp_path / "html"),
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-W",
+            "--keep-going",
+            "-q",
+            "-b",
+            "html",
+            "-D",
+            "plot_gallery=0",
+            "-d",
+            str(tmp_path / "doctrees"),
+            str(DOCS),
+            str(tmp_path / "html"),
         ],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr[-5000:]
     assert (tmp_path / "html" / "gen_modules" / "skart.ARTClassifier.html").is_file()

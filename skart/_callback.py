@@ -143,6 +143,7 @@ class ARTCallback(Callback):
         return getattr(func, "__name__", "metric")
 
     def on_train_begin(self, net, **kwargs):
+        self._support = None  # the validation rows per class, once per fit
         if self.sampler is not None:
             weights = self.sampler.class_weights  # class counts, or weight totals
             self.prior_ = weights / weights.sum()
@@ -244,13 +245,17 @@ class ARTCallback(Callback):
             )
         if self.sampler is None or not self.smooth:
             return scores, None
-        support = torch.bincount(y_true, weights=w, minlength=n_classes)
-        support = support.double().cpu().numpy()
-        if self.distributed:
-            from ._distributed import gather_sum
+        # The validation fold is the same at every epoch of a fit: its support
+        # is counted (and, under DDP, all-gathered) at the first epoch only.
+        if getattr(self, "_support", None) is None:
+            support = torch.bincount(y_true, weights=w, minlength=n_classes)
+            support = support.double().cpu().numpy()
+            if self.distributed:
+                from ._distributed import gather_sum
 
-            support = gather_sum(support)
-        return scores, support
+                support = gather_sum(support)
+            self._support = support
+        return scores, self._support
 
     def _set_distribution(self, scores, support=None):
         p = art_distribution(

@@ -59,11 +59,21 @@ def test_refreshes_exactly_every_bf_epochs(data, bf):
     assert cb.n_refreshes_ == len(refreshes)
 
 
-@pytest.mark.parametrize("smooth", [0.0, 1.0, 5.0])
-def test_p_follows_the_update_rule(data, smooth):
+def _f1_per_class(y_true, y_pred, labels):
+    from sklearn.metrics import f1_score
+
+    return f1_score(y_true, y_pred, labels=labels, average=None, zero_division=0)
+
+
+# A callable metric keeps every row's prediction and counts the fold's support
+# itself (once per fit); the built-in one reads it from its per-class counts.
+@pytest.mark.parametrize(
+    "smooth, metric", [(0.0, "f1"), (1.0, "f1"), (5.0, "f1"), (1.0, _f1_per_class)]
+)
+def test_p_follows_the_update_rule(data, smooth, metric):
     X, y = data
     sampler = ClassDistributionSampler(_train_labels(X, y), random_state=0)
-    cb = ARTCallback(sampler, c=0.4, bf=2, smooth=smooth)
+    cb = ARTCallback(sampler, c=0.4, bf=2, smooth=smooth, metric=metric)
     net = _net(sampler, cb, max_epochs=6).fit(X, y)
     hist = net.history
     prior = sampler.class_counts / sampler.class_counts.sum()
@@ -82,6 +92,27 @@ def test_p_follows_the_update_rule(data, smooth):
             want = hist[e - 1, "p"]
         np.testing.assert_allclose(hist[e, "p"], want)
     np.testing.assert_allclose(sampler.p, rule(hist[-1, "class_scores"]))
+
+
+def test_support_is_counted_again_by_each_fit(data):
+    # The support is counted once per fit: a refit on another validation
+    # fold smooths with that fold's support, not the first one's.
+    X, y = data
+    sampler = ClassDistributionSampler(_train_labels(X, y), random_state=0)
+    cb = ARTCallback(sampler, c=0.4, bf=1, smooth=50.0, metric=_f1_per_class)
+    net = _net(sampler, cb, max_epochs=2).fit(X, y)
+    first = np.bincount(y[net.train_split(net.get_dataset(X, y), y)[1].indices])
+    # A fold of the same size (the sampler's rows), with other class counts.
+    net.set_params(train_split=ValidSplit(0.2, stratified=False, random_state=1))
+    net.fit(X, y)
+    _, valid_ds = net.train_split(net.get_dataset(X, y), y)
+    support = np.bincount(y[valid_ds.indices], minlength=3)
+    assert not np.array_equal(support, first)
+    prior = sampler.class_counts / sampler.class_counts.sum()
+    want = art_distribution(
+        net.history[-1, "class_scores"], prior, 0.4, support=support, smooth=50.0
+    )
+    np.testing.assert_allclose(sampler.p, want)
 
 
 def test_smooth_must_be_non_negative(data):

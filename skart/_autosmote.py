@@ -91,64 +91,130 @@ def candidates(x, neighbors, aggregations, lam, u, weight_logits=None):
     torch.Tensor of shape (n, K, len(aggregations), d)
         Candidate ``[i, k - 1, a]`` uses ``k`` neighbours and aggregation ``a``.
     """
-    n, K, _ = neighbors.shape
     S = torch.cat([x[:, None], neighbors], dim=1)  # (n, K + 1, d)
-    k = torch.arange(1, K + 1, device=x.device)
-    out = []
-    for name in aggregations:
-        if name == "linear":
-            j = torch.minimum((u[:, None] * k).long(), k - 1)  # (n, K)
-            picked = neighbors[torch.arange(n, device=x.device)[:, None], j]
-            c = x[:, None] + lam[:, None, None] * (picked - x[:, None])
-        elif name == "min":
-            c = torch.cummin(S, dim=1).values[:, 1:]
-        elif name == "max":
-            c = torch.cummax(S, dim=1).values[:, 1:]
-        elif name == "sum":
-            c = torch.cumsum(S, dim=1)[:, 1:]
-        elif name == "average":
-            c = torch.cumsum(S, dim=1)[:, 1:] / (k + 1)[None, :, None].to(x.dtype)
-        else:  # weighted
-            j = torch.arange(K + 1, device=x.device)
-            allowed = j[None, :] <= k[:, None]  # (K, K + 1): S_k holds k + 1 rows
-            logits = weight_logits[:, None, :].masked_fill(~allowed, -math.inf)
-            c = torch.einsum("nkj,njd->nkd", torch.softmax(logits, dim=-1), S)
-        out.append(c)
+    out = [
+        _aggregate(name, x, neighbors, S, lam, u, weight_logits)
+        for name in aggregations
+    ]
     return torch.stack(out, dim=2)
 
 
-def class_neighbors(X, y, k_max):
+def _aggregate(name, x, neighbors, S, lam, u, weight_logits):
+    """The candidates ``(n, K, d)`` of one aggregation, for k = 1..K
+    (``S`` is the seeds stacked before their neighbours)."""
+    n, K, _ = neighbors.shape
+    k = torch.arange(1, K + 1, device=x.device)
+    if name == "linear":
+        j = torch.minimum((u[:, None] * k).long(), k - 1)  # (n, K)
+        picked = neighbors[torch.arange(n, device=x.device)[:, None], j]
+        return x[:, None] + lam[:, None, None] * (picked - x[:, None])
+    if name in ("min", "max"):
+        # A running extremum: cummin/cummax would also build int64 indices.
+        op = torch.minimum if name == "min" else torch.maximum
+        out, run = torch.empty_like(neighbors), x
+        for j in range(K):
+            run = op(run, neighbors[:, j])
+            out[:, j] = run
+        return out
+    if name == "sum":
+        return torch.cumsum(S, dim=1)[:, 1:]
+    if name == "average":
+        return torch.cumsum(S, dim=1)[:, 1:] / (k + 1)[None, :, None].to(x.dtype)
+    # weighted
+    j = torch.arange(K + 1, device=x.device)
+    allowed = j[None, :] <= k[:, None]  # (K, K + 1): S_k holds k + 1 rows
+    logits = weight_logits[:, None, :].masked_fill(~allowed, -math.inf)
+    return torch.einsum("nkj,njd->nkd", torch.softmax(logits, dim=-1), S)
+
+
+def chosen_candidates(x, neighbors, aggregations, lam, u, weight_logits, k, a):
+    """The straight-through synthetic rows of one-hot draws ``k`` and ``a``.
+
+    Equal in value to the chosen candidate ``candidates(...)[i, k_i, a_i]``
+    and in gradient to ``einsum("nk,na,nkad->nd", k, a, candidates(...))``,
+    without the ``(n, K, A, d)`` tensor: the gradient of the draw of ``k``
+    needs the candidates of every ``k`` under the chosen aggregation, that of
+    ``a`` those of every aggregation under the chosen ``k``, so one
+    ``(n, K, d)`` and one ``(n, A, d)`` tensor are kept, built one
+    aggregation at a time.
+
+    Parameters
+    ----------
+    x, neighbors, aggregations, lam, u, weight_logits
+        As for :func:`candidates`.
+    k : torch.Tensor of shape (n, K)
+        Straight-through one-hot draws of the neighbour count.
+    a : torch.Tensor of shape (n, len(aggregations))
+        Straight-through one-hot draws of the aggregation.
+
+    Returns
+    -------
+    torch.Tensor of shape (n, d)
+    """
+    n, K, d = neighbors.shape
+    rows = torch.arange(n, device=x.device)
+    k_star, a_star = k.detach().argmax(dim=1), a.detach().argmax(dim=1)
+    S = torch.cat([x[:, None], neighbors], dim=1)  # (n, K + 1, d)
+    by_k = x.new_zeros(n, K, d)  # every k under each row's aggregation
+    by_a = x.new_empty(n, len(aggregations), d)  # every aggregation, row's k
+    weighted = None  # the aggregation with a gradient (of its weight logits)
+    for i, name in enumerate(aggregations):
+        c = _aggregate(name, x, neighbors, S, lam, u, weight_logits)
+        if c.requires_grad:
+            weighted = (i, c[rows, k_star])
+            c = c.detach()
+        by_a[:, i] = c[rows, k_star]
+        torch.where((a_star == i)[:, None, None], c, by_k, out=by_k)
+        del c
+    chosen = by_k[rows, k_star]
+    if weighted is not None:  # the same values, with their gradient
+        i, value = weighted
+        chosen = torch.where((a_star == i)[:, None], value, chosen)
+    return (
+        chosen
+        + torch.einsum("nk,nkd->nd", k - k.detach(), by_k)
+        + torch.einsum("na,nad->nd", a - a.detach(), by_a)
+    )
+
+
+def class_neighbors(X, y, k_max, rows=None):
     """The ``k_max`` nearest neighbours of every row among the rows of its class.
 
     Parameters
     ----------
-    X : ndarray of shape (n, d)
+    X : ndarray of shape (n_rows, d)
         Rows.
     y : ndarray of shape (n,)
-        Their classes.
+        Classes of the rows ``rows`` of ``X`` (of all of them if ``rows`` is
+        None).
     k_max : int
         Neighbours per row.
+    rows : ndarray of int of shape (n,), default=None
+        The rows of ``X`` to search, read a class at a time: only one class's
+        rows are copied at once.
 
     Returns
     -------
     neighbors : ndarray of int64 of shape (n, k_max)
-        Row positions in ``X``, nearest first; a class of ``n_c`` rows has
-        ``n_c - 1`` neighbours at most and the missing ones are ``-1``.
+        Positions in ``y``, nearest first; a class of ``n_c`` rows has
+        ``n_c - 1`` neighbours at most and the missing ones are ``-1``. A row
+        is never its own neighbour, a duplicate of it may be.
     n_neighbors : ndarray of shape (n,)
         Feasible neighbours per row, ``min(k_max, n_c - 1)``.
     """
     neighbors = np.full((len(y), k_max), -1, dtype=np.int64)
     n_neighbors = np.zeros(len(y), dtype=np.int64)
     for c in np.unique(y):
-        rows = np.flatnonzero(y == c)
-        k = min(k_max, len(rows) - 1)
-        n_neighbors[rows] = k
+        members = np.flatnonzero(y == c)
+        k = min(k_max, len(members) - 1)
+        n_neighbors[members] = k
         if k == 0:
             continue
-        # As imblearn's SMOTE: the first neighbour of a row is itself.
-        nn_ = NearestNeighbors(n_neighbors=k + 1).fit(X[rows])
-        idx = nn_.kneighbors(X[rows], return_distance=False)[:, 1:]
-        neighbors[rows, :k] = rows[idx]
+        X_c = X[members if rows is None else rows[members]]
+        # kneighbors() without X: each fitted row's neighbours but itself.
+        idx = NearestNeighbors(n_neighbors=k).fit(X_c).kneighbors()[1]
+        neighbors[members, :k] = members[idx]
+        del X_c
     return neighbors, n_neighbors
 
 
@@ -345,8 +411,9 @@ def synthesize(
     n = len(x)
     lam = torch.rand(n, generator=generator, device=x.device, dtype=x.dtype)
     u = torch.rand(n, generator=generator, device=x.device, dtype=x.dtype)
-    cand = candidates(x, neighbors, aggregations, lam, u, logits.get("weights"))
-    z = torch.einsum("nk,na,nkad->nd", yk, ya, cand)
+    z = chosen_candidates(
+        x, neighbors, aggregations, lam, u, logits.get("weights"), yk, ya
+    )
     z = torch.where((n_neighbors == 0)[:, None], x, z)
     logits.update(draw_participation=yo[:, 1], draw_k=yk, draw_aggregation=ya)
     return z, logits
@@ -973,11 +1040,11 @@ class AutoSMOTEClassifier(BaseNetClassifier):
             in_pool &= data.w_train > 0  # weight 0: neither seed nor neighbour
         pool_rows = np.flatnonzero(in_pool)
         y_pool = data.y_train[pool_rows].astype(np.int64)  # labels of its losses
-        # The pool's rows are copied for the neighbour search only: training
-        # reads them from the training fold (``SeedPool.take``).
-        X_pool = np.asarray(data.X_train[pool_rows], dtype=np.float32)
-        neighbors, n_neighbors = class_neighbors(X_pool, y_pool, self.k_max)
-        del X_pool
+        # The neighbour search copies one class's rows at a time; training
+        # reads the pool's rows from the training fold (``SeedPool.take``).
+        neighbors, n_neighbors = class_neighbors(
+            data.X_train, y_pool, self.k_max, rows=pool_rows
+        )
         for c in np.unique(y_pool):
             n_c = int((y_pool == c).sum())
             if n_c == 1:

@@ -18,6 +18,7 @@ from skart._autosmote import (
     AGGREGATIONS,
     DecisionNets,
     candidates,
+    chosen_candidates,
     class_neighbors,
     decision_distributions,
     gumbel_softmax,
@@ -131,6 +132,45 @@ def test_weighted_follows_its_weights():
     lam, u = torch.zeros(1), torch.zeros(1)
     out = candidates(X0, NEIGHBORS, ["weighted"], lam, u, logits)[0, :, 0]
     assert torch.allclose(out, torch.tensor([[2.0, 0.0]] * 3), atol=1e-5)
+
+
+@pytest.mark.parametrize("n", [0, 1, 40])
+def test_chosen_candidates_are_the_einsum_over_all_candidates(n):
+    # The value is the chosen candidate; the gradients (of the k and
+    # aggregation logits, and of the weight logits) are those of the
+    # contraction of the one-hot draws with the full (n, K, A, d) tensor.
+    g = torch.Generator().manual_seed(0)
+    K, A, d = 4, len(AGGREGATIONS), 3
+    x, nb = torch.randn(n, d, generator=g), torch.randn(n, K, d, generator=g)
+    lam, u = torch.rand(n, generator=g), torch.rand(n, generator=g)
+    lk, la, lw = (torch.randn(n, m, generator=g) for m in (K, A, K + 1))
+    target = torch.randn(n, d, generator=g)
+    noise = torch.Generator().manual_seed(1).get_state()
+
+    def run(full):
+        leaves = [t.clone().requires_grad_() for t in (lk, la, lw)]
+        g.set_state(noise)
+        yk = gumbel_softmax(leaves[0], 0.7, generator=g)
+        ya = gumbel_softmax(leaves[1], 0.7, generator=g)
+        if full:
+            cand = candidates(x, nb, AGGREGATIONS, lam, u, leaves[2])
+            z = torch.einsum("nk,na,nkad->nd", yk, ya, cand)
+        else:
+            z = chosen_candidates(x, nb, AGGREGATIONS, lam, u, leaves[2], yk, ya)
+        ((z - target) ** 2).sum().backward()
+        grads = [t.grad if t.grad is not None else torch.zeros_like(t) for t in leaves]
+        return z.detach(), grads, yk.detach().argmax(1), ya.detach().argmax(1)
+
+    z_full, grads_full, k, a = run(True)
+    z, grads, _, _ = run(False)
+    rows = torch.arange(n)
+    picked = candidates(x, nb, AGGREGATIONS, lam, u, lw)[rows, k, a]
+    torch.testing.assert_close(z, picked, rtol=0, atol=0)
+    torch.testing.assert_close(z, z_full)
+    for got, want in zip(grads, grads_full, strict=True):
+        torch.testing.assert_close(got, want)
+    if n > 1:
+        assert all(gr.abs().sum() > 0 for gr in grads)
 
 
 # -- neighbours ---------------------------------------------------------------

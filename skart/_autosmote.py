@@ -158,23 +158,23 @@ def chosen_candidates(x, neighbors, aggregations, lam, u, weight_logits, k, a):
     by_k = x.new_zeros(n, K, d)  # every k under each row's aggregation
     by_a = x.new_empty(n, len(aggregations), d)  # every aggregation, row's k
     weighted = None  # the aggregation with a gradient (of its weight logits)
+    mine = F.one_hot(a_star, len(aggregations)).bool()  # (n, A)
     for i, name in enumerate(aggregations):
         c = _aggregate(name, x, neighbors, S, lam, u, weight_logits)
         if c.requires_grad:
             weighted = (i, c[rows, k_star])
             c = c.detach()
         by_a[:, i] = c[rows, k_star]
-        torch.where((a_star == i)[:, None, None], c, by_k, out=by_k)
+        torch.where(mine[:, i, None, None], c, by_k, out=by_k)
         del c
     chosen = by_k[rows, k_star]
     if weighted is not None:  # the same values, with their gradient
         i, value = weighted
-        chosen = torch.where((a_star == i)[:, None], value, chosen)
-    return (
-        chosen
-        + torch.einsum("nk,nkd->nd", k - k.detach(), by_k)
-        + torch.einsum("na,nad->nd", a - a.detach(), by_a)
-    )
+        chosen = torch.where(mine[:, i, None], value, chosen)
+    # Straight-through terms: zero in value, the draws' gradients.
+    dk = torch.bmm((k - k.detach())[:, None], by_k)  # (n, 1, d)
+    da = torch.bmm((a - a.detach())[:, None], by_a)
+    return chosen + (dk + da)[:, 0]
 
 
 def class_neighbors(X, y, k_max, rows=None):

@@ -597,6 +597,17 @@ def test_losses_read_once_per_epoch_give_the_same_history(imbalanced):
     np.testing.assert_array_equal(lean.predict_proba(X), eager.predict_proba(X))
 
 
+def test_fit_and_predict_on_device(imbalanced, device):
+    X, y = imbalanced
+    clf = ARTClassifier(**{**FAST, "device": device}).fit(X, y)
+    assert {p.device.type for p in clf.net_.module_.parameters()} == {device}
+    proba = clf.predict_proba(X)
+    assert isinstance(proba, np.ndarray) and proba.dtype == np.float64
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    assert set(clf.predict(X)) <= set(clf.classes_)
+    assert len(clf.history_) == clf.n_iter_
+
+
 @pytest.mark.cuda
 def test_no_per_batch_host_sync_on_cuda(imbalanced):
     if not torch.cuda.is_available():

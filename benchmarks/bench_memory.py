@@ -12,7 +12,8 @@ the targets allow 10% more (0.55x and 1.1x)::
     python benchmarks/bench_memory.py --case 1000000,64,float64 --estimator ega
     python benchmarks/bench_memory.py --case 400000,64,float64 --json   # what the test runs
 
-Linux only (``/proc``). One torch thread; one epoch with a batch of 4096.
+Linux only (``/proc``). One torch thread; one epoch with a batch of 4096
+(``--batch-size``).
 """
 
 import argparse
@@ -40,10 +41,11 @@ def rss():
     return int(line.split()[1]) * 1024
 
 n, d, dtype, name = int(sys.argv[1]), int(sys.argv[2]), np.dtype(sys.argv[3]), sys.argv[4]
+batch_size = int(sys.argv[5])
 rng = np.random.default_rng(0)
 X = rng.standard_normal((n, d), dtype=dtype)
 y = (X[:, 0] + 0.5 * rng.standard_normal(n, dtype=dtype) > 1.5).astype(int)
-common = dict(max_epochs=1, batch_size=4096, random_state=0)
+common = dict(max_epochs=1, batch_size=batch_size, random_state=0)
 make = {
     "art": lambda **k: ARTClassifier(patience=None, **k),
     "ega": lambda **k: EGAClassifier(pretrain_epochs=1, **k),
@@ -67,10 +69,11 @@ print(json.dumps({
 """
 
 
-def measure(rows, features, dtype, estimator="art"):
+def measure(rows, features, dtype, estimator="art", batch_size=4096):
     """Run one case in a fresh process; return its figures as a dict."""
+    args = [str(rows), str(features), dtype, estimator, str(batch_size)]
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(rows), str(features), dtype, estimator],
+        [sys.executable, "-c", CHILD, *args],
         capture_output=True,
         text=True,
         env={**os.environ, "OMP_NUM_THREADS": "1"},
@@ -91,6 +94,7 @@ def main():
         "--estimator", default="art", choices=["art", "ega", "autosmote"]
     )
     parser.add_argument("--repeats", type=int, default=1, help="processes per case")
+    parser.add_argument("--batch-size", type=int, default=4096)
     parser.add_argument("--json", action="store_true", help="one JSON line per run")
     args = parser.parse_args()
     cases = TARGETS
@@ -108,7 +112,7 @@ def main():
         print("|---|---|---|---|---|---|---|---|")
     for rows, features, dtype, target in cases:
         for _ in range(args.repeats):
-            r = measure(rows, features, dtype, args.estimator)
+            r = measure(rows, features, dtype, args.estimator, args.batch_size)
             if args.json:
                 print(json.dumps({**r, "target_x": target}), flush=True)
                 continue

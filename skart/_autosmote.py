@@ -361,13 +361,6 @@ class SeedPool:
             *idx.shape, *self.source.shape[1:]
         )
 
-    @property
-    def X(self):
-        """All the pool's rows (a copy when they are read from the training fold)."""
-        if self.source_rows is None:
-            return self.source
-        return self.source.index_select(0, self.source_rows)
-
     def draw_seeds(self, n_real):
         seeds = []
         for c, budget in self.budgets.items():
@@ -547,10 +540,30 @@ class AutoSMOTENet(Net):
             p.grad = g
 
 
-def entropy(logits):
-    """Mean entropy (nats) of the categorical distributions ``softmax(logits)``."""
+def entropy_sum(logits):
+    """Summed entropy (nats, float64) of the distributions ``softmax(logits)``."""
     p = torch.softmax(logits, dim=-1)
-    return float(torch.special.entr(p).sum(-1).mean())
+    return torch.special.entr(p).sum(-1).double().sum()
+
+
+# Rows of the decision networks' whole-pool passes run at a time (at the end of
+# each epoch and of the fit): what they hold is bounded by a block, not the pool.
+BLOCK_ROWS = 8192
+
+
+def decision_logits(nets, X, y, k_mask, rows=None, block_rows=BLOCK_ROWS):
+    """The decision logits (``hard=False``, no gradient) a block of rows at a time.
+
+    Yields the logits dict of each block of ``block_rows`` rows, in order (one
+    empty block when there is no row): of the rows of ``X``, or of its rows
+    ``rows`` (read a block at a time, never all copied at once).
+    """
+    n = len(y)
+    with torch.no_grad():
+        for start in range(0, max(n, 1), block_rows):  # one block when empty
+            s = slice(start, start + block_rows)
+            X_s = X[s] if rows is None else X.index_select(0, rows[s])
+            yield nets(X_s, y[s], k_mask[s], hard=False)
 
 
 class DecisionMonitor(Callback):
@@ -581,12 +594,16 @@ class DecisionMonitor(Callback):
         pool = net.pool
         if pool is None or len(pool.y) == 0:
             return
-        with torch.no_grad():
-            logits = net.generator_(pool.X, pool.y, pool.k_mask, hard=False)
-        for name in ("participation", "k", "aggregation"):
-            net.history.record(f"entropy_{name}", entropy(logits[name]))
-        if "cohort_logits" in logits:
-            net.history.record("entropy_cohort", entropy(logits["cohort_logits"]))
+        sums = {}
+        for logits in decision_logits(
+            net.generator_, pool.source, pool.y, pool.k_mask, pool.source_rows
+        ):
+            for name in ("participation", "k", "aggregation", "cohort_logits"):
+                if name in logits:
+                    sums[name] = sums.get(name, 0.0) + entropy_sum(logits[name])
+        for name, total in sums.items():
+            key = "cohort" if name == "cohort_logits" else name
+            net.history.record(f"entropy_{key}", float(total) / len(pool.y))
 
 
 def temperature_schedule(temperature, schedule, min_temperature, n_epochs):
@@ -1102,7 +1119,7 @@ class AutoSMOTEClassifier(BaseNetClassifier):
         self.seed_classes_ = self.classes_[y_pool]
         self.neighbors_ = neighbors
         dists, cohorts = decision_distributions(
-            self.net_.generator_, pool.X, pool.y, pool.k_mask
+            self.net_.generator_, pool.source, pool.y, pool.k_mask, pool.source_rows
         )
         self.decision_distributions_ = dists
         self.cohort_assignments_ = cohorts if self.variant == "cohort" else None
@@ -1111,28 +1128,31 @@ class AutoSMOTEClassifier(BaseNetClassifier):
         self.net_.valid = None
 
 
-def decision_distributions(nets, X, y, k_mask):
+def decision_distributions(nets, X, y, k_mask, rows=None):
     """Decision probabilities of the rows ``X`` of classes ``y`` (tensors).
 
     Returns ``(distributions, cohorts)``: a dict of ndarrays
     ``"participation"`` (n,), ``"k"`` (n, K), ``"aggregation"`` (n, A), and
     the most likely cohort of each row (None in the self variant). In the
-    cohort variant the distributions are those of that cohort.
+    cohort variant the distributions are those of that cohort. With ``rows``,
+    they are those of the rows ``rows`` of ``X``. The networks run a block
+    of rows at a time (:func:`decision_logits`).
     """
     training = nets.training
     nets.eval()
-    with torch.no_grad():
-        logits = nets(X, y, k_mask, hard=False)
-    nets.train(training)
-    dists = {
-        "participation": torch.softmax(logits["participation"], 1)[:, 1],
-        "k": torch.softmax(logits["k"], 1),
-        "aggregation": torch.softmax(logits["aggregation"], 1),
-    }
-    dists = {k: v.cpu().numpy().astype(np.float64) for k, v in dists.items()}
-    cohorts = (
-        logits["cohort_logits"].argmax(1).cpu().numpy()
-        if "cohort_logits" in logits
-        else None
-    )
+    parts = {"participation": [], "k": [], "aggregation": [], "cohort": []}
+    try:
+        for logits in decision_logits(nets, X, y, k_mask, rows):
+            parts["participation"].append(
+                torch.softmax(logits["participation"], 1)[:, 1]
+            )
+            parts["k"].append(torch.softmax(logits["k"], 1))
+            parts["aggregation"].append(torch.softmax(logits["aggregation"], 1))
+            if "cohort_logits" in logits:
+                parts["cohort"].append(logits["cohort_logits"].argmax(1))
+    finally:
+        nets.train(training)
+    cohort = parts.pop("cohort")
+    dists = {k: torch.cat(v).cpu().numpy().astype(np.float64) for k, v in parts.items()}
+    cohorts = torch.cat(cohort).cpu().numpy() if cohort else None
     return dists, cohorts

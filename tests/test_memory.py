@@ -88,8 +88,36 @@ def test_seed_pool_reads_rows_as_a_copy_would():
     view = SeedPool(X, y, neighbors, n_neighbors, {0: 3}, 40, source_rows=rows)
     idx = torch.tensor([5, 0, 0, 3])
     assert torch.equal(view.take(idx), copy.take(idx))
-    assert torch.equal(view.take(view.neighbors[idx]), copy.X[copy.neighbors[idx]])
-    assert torch.equal(view.X, copy.X)
+    assert torch.equal(view.take(view.neighbors[idx]), X[rows][copy.neighbors[idx]])
+
+
+def test_decision_passes_read_the_pool_a_block_at_a_time():
+    # Blocks of rows read from the training fold give the distributions and
+    # entropies of one pass over a copy of the pool's rows.
+    from skart._autosmote import DecisionNets, decision_distributions, decision_logits
+
+    gen = torch.Generator().manual_seed(0)
+    X = torch.randn(50, 3, generator=gen)
+    rows = torch.randperm(50, generator=gen)[:23]
+    y = torch.randint(0, 2, (23,), generator=gen)
+    k_mask = torch.ones(23, 4, dtype=torch.bool)
+    nets = DecisionNets(
+        3,
+        2,
+        variant="cohort",
+        n_cohorts=3,
+        k_max=4,
+        n_aggregations=6,
+        weighted=False,
+        hidden_units=(8,),
+    )
+    whole, cohorts = decision_distributions(nets, X[rows], y, k_mask)
+    blocks, block_cohorts = decision_distributions(nets, X, y, k_mask, rows)
+    for name in whole:
+        np.testing.assert_allclose(blocks[name], whole[name], rtol=1e-6)
+    np.testing.assert_array_equal(block_cohorts, cohorts)
+    n_blocks = len(list(decision_logits(nets, X, y, k_mask, rows, block_rows=5)))
+    assert n_blocks == 5  # 23 rows in blocks of 5
 
 
 class _StopPhaseTwo(Callback):

@@ -128,13 +128,13 @@ def run_art(X, y, epochs, art=True, fused=None, device="cpu"):
 
 def run_art_resampling(X, y, epochs, device="cpu"):
     """The authors' loop: rebuild a resampled copy of X and a DataLoader at each refresh."""
+    if device != "cpu":
+        raise ValueError("the art-resampling loop runs on the CPU only")
     import torch
     from art_resampling import ARTDataset, art_refresh_dataset_from_predictions
     from sklearn.model_selection import train_test_split
     from torch.utils.data import DataLoader
 
-    if device != "cpu":
-        raise ValueError("the art-resampling loop runs on the CPU only")
     X_tr, X_va, y_tr, y_va = train_test_split(
         X, y, test_size=0.15, stratify=y, random_state=0
     )

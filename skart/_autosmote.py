@@ -161,10 +161,11 @@ def chosen_candidates(x, neighbors, aggregations, lam, u, weight_logits, k, a):
     mine = F.one_hot(a_star, len(aggregations)).bool()  # (n, A)
     for i, name in enumerate(aggregations):
         c = _aggregate(name, x, neighbors, S, lam, u, weight_logits)
+        at_k = c[rows, k_star]  # (n, d)
         if c.requires_grad:
-            weighted = (i, c[rows, k_star])
-            c = c.detach()
-        by_a[:, i] = c[rows, k_star]
+            weighted = (i, at_k)
+            c, at_k = c.detach(), at_k.detach()
+        by_a[:, i] = at_k
         torch.where(mine[:, i, None, None], c, by_k, out=by_k)
         del c
     chosen = by_k[rows, k_star]
@@ -559,11 +560,14 @@ def decision_logits(nets, X, y, k_mask, rows=None, block_rows=BLOCK_ROWS):
     ``rows`` (read a block at a time, never all copied at once).
     """
     n = len(y)
-    with torch.no_grad():
-        for start in range(0, max(n, 1), block_rows):  # one block when empty
-            s = slice(start, start + block_rows)
+    for start in range(0, max(n, 1), block_rows):  # one block when empty
+        s = slice(start, start + block_rows)
+        # Grad mode is switched off per block, not around the yield, so the
+        # caller's code between blocks runs in its own mode.
+        with torch.no_grad():
             X_s = X[s] if rows is None else X.index_select(0, rows[s])
-            yield nets(X_s, y[s], k_mask[s], hard=False)
+            logits = nets(X_s, y[s], k_mask[s], hard=False)
+        yield logits
 
 
 class DecisionMonitor(Callback):

@@ -215,7 +215,7 @@ def child(name, n_rows, epochs, threads, memory=False, device="cpu"):
     if memory:
         # What the fit adds to its input: warm torch and skorch up on a few
         # rows, reset the peak to the current size, and read the peak after.
-        VARIANTS[name][1](X[:2000], y[:2000], 1)
+        VARIANTS[name][1](X[:2000], y[:2000], 1, device=device)
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")
         before = _status_bytes("VmRSS")

@@ -40,7 +40,7 @@ from sklearn.preprocessing import StandardScaler
 from study_early_stopping import load  # the binary sets and their splits
 
 from skart import ARTClassifier
-from skart._update import smooth_scores
+from skart._art._update import smooth_scores
 from skart.datasets import (
     fetch_glass,
     fetch_wine_quality,

@@ -9,15 +9,16 @@ end) and MESA (:class:`skart.ensemble.MESAClassifier`, an ensemble of any
 classifier with a learned meta-sampler).
 """
 
-from ._autosmote import AutoSMOTEClassifier
-from ._callback import ARTCallback
-from ._classifier import ARTClassifier
-from ._data import ArrayDataset, BatchIterator
+from ._art._callback import ARTCallback
+from ._art._classifier import ARTClassifier
+from ._art._update import art_distribution, difficulty_weights
+from ._autosmote._classifier import AutoSMOTEClassifier
 from ._display import ClassScoresDisplay, LossCurveDisplay, SamplingDistributionDisplay
-from ._ega import EGAClassifier, meta_gradients
-from ._network import MLP
-from ._sampler import ClassDistributionSampler
-from ._update import art_distribution, difficulty_weights
+from ._ega._classifier import EGAClassifier
+from ._ega._meta import meta_gradients
+from ._nn._data import ArrayDataset, BatchIterator
+from ._nn._network import MLP
+from ._nn._sampler import ClassDistributionSampler
 
 __version__ = "0.1.0.dev0"
 

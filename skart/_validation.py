@@ -1,5 +1,7 @@
 """Input checks and the validation split shared by every skart estimator."""
 
+import inspect
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.multiclass import check_classification_targets
@@ -248,3 +250,11 @@ def check_weights(sample_weight, X):
 def draw_seed(rng):
     """One int32 seed drawn from ``rng``, for torch and the samplers of a fit."""
     return int(rng.randint(np.iinfo(np.int32).max))
+
+
+def accepts(factory, name):
+    """Whether a class (or callable) takes a keyword argument ``name``."""
+    try:
+        return name in inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return False

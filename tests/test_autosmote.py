@@ -14,13 +14,12 @@ from sklearn.datasets import make_classification
 from sklearn.preprocessing import StandardScaler
 
 from skart import ARTClassifier, AutoSMOTEClassifier
-from skart._autosmote import (
+from skart._autosmote._decision_nets import DecisionNets, decision_distributions
+from skart._autosmote._synthesis import (
     AGGREGATIONS,
-    DecisionNets,
     candidates,
     chosen_candidates,
     class_neighbors,
-    decision_distributions,
     gumbel_softmax,
     synthesize,
 )

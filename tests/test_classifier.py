@@ -544,7 +544,7 @@ def _run_stopping(rule, losses, scores):
 def test_loss_or_metric_stopping_waits_out_the_plateau():
     from skorch.callbacks import EarlyStopping
 
-    from skart._base import LossOrMetricStopping
+    from skart._nn._callbacks import LossOrMetricStopping
 
     # A majority-class plateau: the macro metric is flat for 6 epochs while
     # the loss falls, then the metric rises, peaks at epoch 9 and both stall.

@@ -7,7 +7,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.validation import has_fit_parameter
 
 from skart import ARTClassifier, AutoSMOTEClassifier, EGAClassifier
-from skart._base import BaseNetClassifier
+from skart._nn._estimator import BaseNetClassifier
 from skart.ensemble import MESAClassifier
 from skart.over_sampling import AutoSMOTE
 

@@ -24,8 +24,8 @@ from sklearn.datasets import make_classification
 from sklearn.metrics import fbeta_score
 
 from skart import ARTClassifier, ClassDistributionSampler
-from skart._distributed import ShardedShuffle, check_world_size, global_class_scores
 from skart._metrics import class_scores
+from skart._nn._distributed import ShardedShuffle, check_world_size, global_class_scores
 
 
 def _free_port():

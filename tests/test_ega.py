@@ -15,7 +15,8 @@ from torch import nn
 from torch.func import functional_call
 
 from skart import MLP, ArrayDataset, BatchIterator, EGAClassifier
-from skart._ega import lookahead_params, meta_gradients
+from skart._ega._meta import meta_gradients
+from skart._nn._lookahead import lookahead_params
 from skart._validation import draw_seed
 
 CE = nn.functional.cross_entropy
@@ -450,7 +451,7 @@ def test_warm_start_refuses_other_data(imbalanced):
 
 @pytest.mark.parametrize("monitor", ["metric", "loss_or_metric"])
 def test_monitor_stops_on_the_metric(imbalanced, monitor):
-    from skart._base import LossOrMetricStopping
+    from skart._nn._callbacks import LossOrMetricStopping
 
     X, y, _, _ = imbalanced
     clf = EGAClassifier(

@@ -16,8 +16,8 @@ import torch
 from skorch.callbacks import Callback
 
 from skart import AutoSMOTEClassifier, EGAClassifier
-from skart._autosmote import SeedPool
-from skart._ega import MetaState
+from skart._autosmote._net import SeedPool
+from skart._ega._meta import MetaState
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # benchmarks/ lives beside the package, not in it
@@ -94,7 +94,11 @@ def test_seed_pool_reads_rows_as_a_copy_would():
 def test_decision_passes_read_the_pool_a_block_at_a_time():
     # Blocks of rows read from the training fold give the distributions and
     # entropies of one pass over a copy of the pool's rows.
-    from skart._autosmote import DecisionNets, decision_distributions, decision_logits
+    from skart._autosmote._decision_nets import (
+        DecisionNets,
+        decision_distributions,
+        decision_logits,
+    )
 
     gen = torch.Generator().manual_seed(0)
     X = torch.randn(50, 3, generator=gen)

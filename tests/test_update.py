@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from skart import art_distribution, difficulty_weights
-from skart._update import smooth_scores
+from skart._art._update import smooth_scores
 
 
 def test_paper_blend_example():

@@ -15,7 +15,7 @@ import time
 
 import torch
 
-from skart._autosmote import (
+from skart._autosmote._synthesis import (
     AGGREGATIONS,
     candidates,
     chosen_candidates,

@@ -23,7 +23,7 @@ from sklearn.datasets import make_classification
 from sklearn.preprocessing import MinMaxScaler
 
 from skart import MLP, EGAClassifier
-from skart._ega import meta_gradients
+from skart._ega._meta import meta_gradients
 
 CE = torch.nn.functional.cross_entropy
 

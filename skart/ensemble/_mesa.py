@@ -16,8 +16,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
-from .._base import accepts
 from .._validation import (
+    accepts,
     check_weights,
     check_X,
     check_X_y,

@@ -13,12 +13,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import validate_data
 
-from .._autosmote import (
-    AutoSMOTEClassifier,
-    class_neighbors,
-    decision_distributions,
-    synthesize,
-)
+from .._autosmote._classifier import AutoSMOTEClassifier
+from .._autosmote._decision_nets import decision_distributions
+from .._autosmote._synthesis import class_neighbors, synthesize
 from .._validation import draw_seed
 
 

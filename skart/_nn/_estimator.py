@@ -7,10 +7,10 @@ seeding, the device, the skorch net built at ``fit`` with its callbacks
 (learning-rate schedule, early stopping, the finite-loss guard, ART's
 per-class scores and optional resampling) and batched prediction. A method's
 own module holds only its parameters and its training step.
+
 """
 
 import copy
-import inspect
 import json
 import warnings
 from numbers import Integral, Real
@@ -22,34 +22,32 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
-from skorch import NeuralNetClassifier
 from skorch.callbacks import (
-    Callback,
     EarlyStopping,
-    EpochTimer,
     LRScheduler,
-    PassthroughScoring,
-    PrintLog,
-    ProgressBar,
 )
 from skorch.helper import predefined_split
 from skorch.history import History
 from tqdm.auto import tqdm
 
-from ._callback import ARTCallback
-from ._data import ArrayDataset, BatchIterator
-from ._decision import tune_offsets
-from ._distributed import DistributedFit
-from ._network import MLP
-from ._persistence import load_state, save_fitted
-from ._sampler import ClassDistributionSampler
-from ._validation import (
+from .._art._callback import ARTCallback
+from .._decision import tune_offsets
+from .._validation import (
+    accepts,
     check_weights,
     check_X,
     check_X_y,
     draw_seed,
     train_valid_folds,
 )
+from ._callbacks import FiniteLossGuard, LossOrMetricStopping
+from ._data import ArrayDataset, BatchIterator
+from ._distributed import DistributedFit
+from ._net import Net, softmax
+from ._network import MLP
+from ._persistence import load_state, save_fitted
+from ._sampler import ClassDistributionSampler
+from ._state import FitData
 
 # Parameters of the wrapped net that are given flat, skorch-style, as
 # ``<prefix>__<name>``: they reach the module, criterion, optimizer, ...
@@ -61,264 +59,6 @@ ROUTED_PREFIXES = (
     "iterator_valid__",
     "callbacks__",
 )
-
-
-def softmax(logits):
-    return torch.softmax(logits, dim=1)
-
-
-class FiniteLossGuard(Callback):
-    """Stop training with an error as soon as an epoch's loss is not finite."""
-
-    def on_epoch_end(self, net, **kwargs):
-        loss = net.history[-1, "train_loss"]
-        if not np.isfinite(loss):
-            raise FloatingPointError(
-                f"The training loss became {loss} at epoch {len(net.history)}. "
-                "The model is broken, so training stopped. Lower `lr`, scale the "
-                "features (e.g. StandardScaler) or check the criterion."
-            )
-
-
-class LossOrMetricStopping(EarlyStopping):
-    """Stop once neither the validation loss nor the metric has improved for
-    ``patience`` epochs; restore the weights of the best metric epoch.
-
-    Stopping on the metric alone ends training on the plateau of the first
-    epochs, where the network predicts the majority class and the macro
-    metric does not move while the loss still falls.
-    """
-
-    def on_train_begin(self, net, **kwargs):
-        super().on_train_begin(net, **kwargs)
-        self.best_loss_ = np.inf
-
-    def on_epoch_end(self, net, **kwargs):
-        loss = net.history[-1, "valid_loss"]
-        best = self.best_loss_
-        # The relative threshold of EarlyStopping, on the loss.
-        loss_improved = not np.isfinite(best) or loss < best - self.threshold * abs(
-            best
-        )
-        if loss_improved:
-            self.best_loss_ = loss
-        score = net.history[-1, self.monitor]
-        if self._is_score_improved(score):
-            self.misses_ = 0
-            self.dynamic_threshold_ = self._calc_new_threshold(score)
-            self.best_epoch_ = net.history[-1, "epoch"]
-            self.best_model_weights_ = copy.deepcopy(net.module_.state_dict())
-        elif loss_improved:
-            self.misses_ = 0
-        else:
-            self.misses_ += 1
-        if self.misses_ == self.patience:
-            raise KeyboardInterrupt
-
-
-class Net(NeuralNetClassifier):
-    """skorch net with skart's defaults and a lean epoch loop for skart's own batches."""
-
-    def _set_training(self, training=True):
-        # skorch sets the mode before every batch, and ``Module.train`` walks
-        # every submodule: a tenth of a small network's step. Only walk when
-        # the mode changes.
-        for name in self._modules + self._criteria:
-            module = getattr(self, name + "_")
-            if isinstance(module, torch.nn.Module) and module.training != training:
-                module.train(training)
-
-    def initialize_callbacks(self):
-        super().initialize_callbacks()
-        # Per-batch hooks of the callbacks that define them: skorch calls every
-        # callback's (mostly empty) hook twice per batch.
-        self._batch_hooks = {
-            hook: [
-                cb
-                for _, cb in self.callbacks_
-                if getattr(type(cb), hook) is not getattr(Callback, hook)
-            ]
-            for hook in ("on_batch_begin", "on_batch_end", "on_grad_computed")
-        }
-        return self
-
-    def notify(self, method_name, **cb_kwargs):
-        hooks = getattr(self, "_batch_hooks", {}).get(method_name)
-        if hooks is None:
-            return super().notify(method_name, **cb_kwargs)
-        getattr(self, method_name)(self, **cb_kwargs)
-        for cb in hooks:
-            getattr(cb, method_name)(self, **cb_kwargs)
-        return None
-
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
-        super().on_train_begin(net, X=X, y=y, **kwargs)
-        # Batch losses can wait for the end of the epoch when no callback
-        # reads them during it (ART's reads the predictions only, a learning
-        # rate stepped per epoch nothing; a progress bar reads the losses).
-        self._deferred_losses = all(
-            isinstance(cb, ARTCallback)
-            or (isinstance(cb, LRScheduler) and cb.step_every == "epoch")
-            for cb in self._batch_hooks["on_batch_end"]
-        )
-        # Decided once per fit, not per batch: the lean step below is safe when
-        # no callback listens to gradients and every optimiser is a torch
-        # built-in that takes no closure (LBFGS needs one).
-        self._lean_step = not self._batch_hooks["on_grad_computed"] and all(
-            type(opt).__module__.startswith("torch.optim.")
-            and not isinstance(opt, torch.optim.LBFGS)
-            for opt in (getattr(self, name + "_") for name in self._optimizers)
-        )
-
-    def train_step(self, batch, **fit_params):
-        # skorch runs each step as an optimiser closure (for LBFGS), through a
-        # step accumulator, and builds the on_grad_computed arguments even when
-        # no callback listens. The same step without that machinery costs ~3%
-        # less per batch; anything that needs it takes skorch's path.
-        if not getattr(self, "_lean_step", False):
-            return super().train_step(batch, **fit_params)
-        self._zero_grad_optimizer()
-        step = self.train_step_single(batch, **fit_params)
-        self._step_optimizer(None)
-        return step
-
-    # Weights of the validation rows (a tensor in the validation iterator's
-    # order) when the fit is weighted; the estimator sets it.
-    valid_sample_weight = None
-
-    def get_loss(self, y_pred, y_true, X=None, training=False):
-        weights = self.valid_sample_weight
-        criterion = self.criterion_
-        if training or weights is None or not hasattr(criterion, "reduction"):
-            return super().get_loss(y_pred, y_true, X=X, training=training)
-        reduction, criterion.reduction = criterion.reduction, "none"
-        try:
-            losses = super().get_loss(y_pred, y_true, X=X, training=False)  # (B,)
-        finally:
-            criterion.reduction = reduction
-        return self.weighted_valid_loss(losses)
-
-    def weighted_valid_loss(self, losses):
-        """The weighted mean of a validation batch's per-row ``losses``.
-
-        The batch's rows are the next ones of the validation iterator, whose
-        weights are ``valid_sample_weight``. skorch averages the batch losses
-        by batch size, so each batch is scaled by the fold's mean weight: the
-        epoch's ``valid_loss`` is then ``sum(w * l) / sum(w)``.
-        """
-        weights = self.valid_sample_weight
-        start = self._valid_row
-        w = weights[start : start + len(losses)].to(losses.dtype)  # (B,)
-        self._valid_row = start + len(losses)
-        return (w * losses).mean() / weights.mean()
-
-    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
-        # skorch's loop, except that the batch size of our (tensor, tensor)
-        # batches is read with len() rather than the generic get_len(), which
-        # walks nested containers (~2% of a small network's step).
-        self._valid_row = 0  # position of the next validation batch's rows
-        if not isinstance(iterator, BatchIterator) or not isinstance(
-            iterator.dataset, ArrayDataset
-        ):
-            return super().run_single_epoch(
-                iterator, training, prefix, step_fn, **fit_params
-            )
-        history = self.history
-        if not getattr(self, "_deferred_losses", False):
-            batch_count = 0
-            for batch in iterator:
-                self.notify("on_batch_begin", batch=batch, training=training)
-                step = step_fn(batch, **fit_params)
-                history.record_batch(prefix + "_loss", step["loss"].item())
-                history.record_batch(prefix + "_batch_size", len(batch[0]))
-                self.notify("on_batch_end", batch=batch, training=training, **step)
-                batch_count += 1
-            history.record(prefix + "_batch_count", batch_count)
-            return None
-        # ``loss.item()`` waits for the device at every step, most of a small
-        # network's step time on a GPU. The losses stay on the device and are
-        # read once per epoch, into the same history entries.
-        # They go into one buffer allocated with the first: a list of scalar
-        # tensors kept over the epoch fragments the heap between the batches'
-        # buffers (~20 KB of resident memory per batch on CPU).
-        batches = history[-1]["batches"]
-        first = len(batches)
-        losses, sizes = None, []
-        for batch in iterator:
-            self.notify("on_batch_begin", batch=batch, training=training)
-            step = step_fn(batch, **fit_params)
-            loss = step["loss"].detach()
-            if losses is None or len(sizes) == len(losses):
-                more = loss.new_empty(max(len(iterator) - len(sizes), 1))
-                losses = more if losses is None else torch.cat([losses, more])
-            losses[len(sizes)] = loss
-            sizes.append(len(batch[0]))
-            self.notify("on_batch_end", batch=batch, training=training, **step)
-        values = losses[: len(sizes)].tolist() if sizes else []  # the one sync
-        for entry, loss, size in zip(batches[first:], values, sizes):
-            entry[prefix + "_loss"] = loss
-            entry[prefix + "_batch_size"] = size
-        history.record(prefix + "_batch_count", len(sizes))
-        return None
-
-    @property
-    def _default_callbacks(self):
-        log = ProgressBar() if self.verbose > 1 else None
-        return [
-            ("epoch_timer", EpochTimer()),
-            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
-            ("valid_loss", PassthroughScoring(name="valid_loss")),
-            *([("progress_bar", log)] if log else []),
-            ("print_log", PrintLog(keys_ignored=["class_scores", "p", "art_refresh"])),
-        ]
-
-
-def accepts(factory, name):
-    """Whether a class (or callable) takes a keyword argument ``name``."""
-    try:
-        return name in inspect.signature(factory).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-class FitData:
-    """What one ``fit`` hands to a method's hooks.
-
-    Attributes
-    ----------
-    X_train, y_train, X_valid, y_valid
-        The folds after the input checks: features as validated (ndarray or
-        CSR), labels encoded as class indices, in the smallest integer dtype
-        that holds them for the training fold (uint8 up to 256 classes) and
-        int64 for the validation fold. None, as every fold below, when
-        :meth:`BaseNetClassifier.load_fitted` rebuilds the net
-        (``class_counts``, ``n_features`` and ``seed`` are set then).
-    train_ds, valid_ds : ArrayDataset
-        The same folds as tensors on the training device (sharing memory
-        with the arrays on the CPU); their batches' labels are int64.
-    class_counts : ndarray of shape (n_classes,)
-        Rows per class in the training fold.
-    n_features : int
-        Features per row (the product of the trailing dimensions).
-    seed : int
-        The fit's seed for torch and the samplers.
-    rng : numpy.random.RandomState
-        The fit's random state, after the split and the seed were drawn.
-    w_train, w_valid : ndarray or None
-        Sample weights of the folds (None when unweighted; ``w_valid`` is
-        None for a validation set given by the user).
-    valid_weights : torch.Tensor or None
-        ``w_valid`` on the training device.
-    sampler : ClassDistributionSampler or None
-        The sampler of the training fold: ART's, or the weighted draws of a
-        weighted fit; None for plain shuffling.
-    ddp : DistributedFit or None
-        The data-parallel side of a ``distributed=True`` fit; it shards the
-        sampler and the validation fold (``valid_ds``, ``valid_weights``).
-    """
-
-    def __init__(self, **attrs):
-        vars(self).update(attrs)
 
 
 class BaseNetClassifier(ClassifierMixin, BaseEstimator):

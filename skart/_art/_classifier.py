@@ -1,14 +1,14 @@
 """ARTClassifier: a scikit-learn classifier that trains a skorch net with ART.
 
 The machinery (routed parameters, input checks, split, seeding, the net and
-its callbacks, prediction) lives in :mod:`skart._base`; ART itself is the
+its callbacks, prediction) lives in :mod:`skart._nn`; ART itself is the
 sampler and callback that the base adds when ``art=True``.
 """
 
 import torch
 from sklearn.base import _fit_context
 
-from ._base import BaseNetClassifier
+from .._nn._estimator import BaseNetClassifier
 
 
 class ARTClassifier(BaseNetClassifier):

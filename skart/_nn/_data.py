@@ -13,7 +13,7 @@ import torch
 from sklearn.utils import check_random_state
 from torch.utils.data import DataLoader, Dataset
 
-from ._validation import index_dtype
+from .._validation import index_dtype
 
 
 class ArrayDataset(Dataset):

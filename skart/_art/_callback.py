@@ -7,7 +7,7 @@ import torch
 from skorch.callbacks import Callback
 from skorch.dataset import unpack_data
 
-from ._metrics import class_scores, scores_from_counts
+from .._metrics import class_scores, scores_from_counts
 from ._update import art_distribution
 
 
@@ -226,7 +226,7 @@ class ARTCallback(Callback):
         else:
             # Imported here: the module needs torch.distributed, which a
             # non-distributed callback never touches.
-            from ._distributed import global_class_scores
+            from .._nn._distributed import global_class_scores
 
             n_classes = getattr(self, "n_classes_", None)
             if n_classes is None and self.sampler is not None:
@@ -251,7 +251,7 @@ class ARTCallback(Callback):
             support = torch.bincount(y_true, weights=w, minlength=n_classes)
             support = support.double().cpu().numpy()
             if self.distributed:
-                from ._distributed import gather_sum
+                from .._nn._distributed import gather_sum
 
                 support = gather_sum(support)
             self._support = support

@@ -20,9 +20,9 @@ import torch.distributed as dist
 from skorch.callbacks import Callback
 from torch.nn.parallel import DistributedDataParallel
 
-from ._metrics import class_counts, class_scores, scores_from_counts
+from .._metrics import class_counts, class_scores, scores_from_counts
+from .._validation import draw_seed
 from ._sampler import ClassDistributionSampler
-from ._validation import draw_seed
 
 RUN_WITH = (
     "Start the script on every process with torchrun (e.g. `torchrun "

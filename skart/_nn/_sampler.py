@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 from torch.utils.data import Sampler
 
-from ._validation import class_order, index_dtype
+from .._validation import class_order, index_dtype
 
 # Positions per step of an epoch's draws: their temporaries stay a few MB,
 # whatever the size of the data.

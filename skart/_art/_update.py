@@ -70,7 +70,7 @@ def smooth_scores(scores, support, smooth):
 
     Examples
     --------
-    >>> from skart._update import smooth_scores
+    >>> from skart._art._update import smooth_scores
     >>> smooth_scores([0.9, 0.7, 0.0], support=[300, 100, 1], smooth=1.0).round(3)
     array([0.899, 0.698, 0.267])
     """

@@ -1,0 +1,1 @@
+"""ART: adaptive resampling by per-class validation scores."""

@@ -1,0 +1,1 @@
+"""AutoSMOTE: oversampling decisions learned end to end."""

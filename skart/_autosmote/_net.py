@@ -1,0 +1,265 @@
+"""AutoSMOTE's net: real rows plus synthetic rows in every minibatch."""
+
+import math
+
+import numpy as np
+import torch
+from skorch.callbacks import (
+    Callback,
+)
+
+from .._nn._net import Net
+from ._decision_nets import decision_logits, entropy_sum
+from ._synthesis import AGGREGATIONS, synthesize
+
+# -- training ---------------------------------------------------------------
+
+
+class SeedPool:
+    """The rows a fit oversamples, their neighbours and per-epoch budgets.
+
+    Tensors live on the training device. ``budget[i]`` is the number of
+    synthetic rows class ``classes[i]`` gets per epoch; a minibatch of ``B``
+    of the ``n_train`` real rows gets ``B * budget / n_train`` of them
+    (stochastically rounded), seeds drawn uniformly with replacement within
+    the class, as SMOTE draws them.
+
+    With ``source_rows``, ``X`` is the training fold and the pool's rows are
+    its rows ``source_rows``: they are read from it when drawn (``take``),
+    not held as a copy of their own.
+    """
+
+    def __init__(
+        self,
+        X,
+        y,
+        neighbors,
+        n_neighbors,
+        budgets,
+        n_train,
+        weights=None,
+        source_rows=None,
+    ):
+        self.source = X  # (n_pool, ...), or the training fold with source_rows
+        self.source_rows = source_rows  # (n_pool,) or None
+        self.y = y  # (n_pool,)
+        # Missing neighbours (-1) point at the seed itself: their k are masked.
+        own = torch.arange(len(y), device=X.device)[:, None]
+        self.neighbors = torch.where(neighbors >= 0, neighbors, own)
+        self.n_neighbors = n_neighbors
+        self.k_mask = (
+            torch.arange(neighbors.shape[1], device=X.device)[None, :]
+            < n_neighbors[:, None]
+        )
+        self.k_mask[:, 0] |= n_neighbors == 0  # keep a finite softmax; see below
+        self.rows = {c: torch.nonzero(y == c)[:, 0] for c in budgets}
+        # Seeds are drawn in proportion to the rows' sample weights, if any.
+        self.row_weights = (
+            None
+            if weights is None
+            else {c: weights[rows] for c, rows in self.rows.items()}
+        )
+        self.budgets = budgets
+        self.n_train = n_train
+
+    def take(self, idx):
+        """The pool's rows ``idx`` (an index tensor of any shape), a new tensor."""
+        if self.source_rows is None:
+            return self.source[idx]
+        rows = self.source_rows[idx.reshape(-1)]
+        return self.source.index_select(0, rows).reshape(
+            *idx.shape, *self.source.shape[1:]
+        )
+
+    def draw_seeds(self, n_real):
+        seeds = []
+        for c, budget in self.budgets.items():
+            expected = budget * n_real / self.n_train
+            n = int(expected) + int(torch.rand(()) < expected - int(expected))
+            rows = self.rows[c]
+            if self.row_weights is None:
+                pick = torch.randint(len(rows), (n,), device=rows.device)
+            elif n:
+                pick = torch.multinomial(self.row_weights[c], n, replacement=True)
+            else:
+                pick = torch.zeros(0, dtype=torch.int64, device=rows.device)
+            seeds.append(rows[pick])
+        return torch.cat(seeds)
+
+
+class AutoSMOTENet(Net):
+    """skart's net with AutoSMOTE's training step: real rows plus synthetic rows.
+
+    The decision networks are a second module, ``generator_``, so skorch
+    optimises them with the classifier and moves them to the device.
+    """
+
+    def __init__(
+        self,
+        *args,
+        generator=None,
+        pool=None,
+        aggregations=AGGREGATIONS,
+        min_participation=0.0,
+        objective="joint",
+        valid=None,
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        self.generator = generator
+        self.pool = pool
+        self.objective = objective
+        self.valid = valid
+        self.aggregations = aggregations
+        self.min_participation = min_participation
+
+    def initialize_module(self):
+        super().initialize_module()
+        self.generator_ = self.generator().to(self.device)
+        return self
+
+    def get_loss(self, y_pred, y_true, X=None, training=False, weight=None):
+        # The criterion gives one loss per row (reduction="none").
+        per_row = self.criterion_(y_pred, y_true)
+        if not training and self.valid_sample_weight is not None:
+            return self.weighted_valid_loss(per_row)
+        if weight is None:
+            return per_row.mean()
+        return (per_row * weight).sum() / weight.sum()
+
+    def draw_synthetic(self, n_real):
+        """Synthetic rows for a minibatch of ``n_real`` real rows.
+
+        Returns ``(z, y, participation)``, where ``participation`` is the
+        straight-through 0/1 weight of each synthetic row in the loss.
+        """
+        pool = self.pool
+        seeds = pool.draw_seeds(n_real)
+        x = pool.take(seeds)
+        z, dec = synthesize(
+            self.generator_,
+            self.aggregations,
+            x,
+            pool.y[seeds],
+            pool.take(pool.neighbors[seeds]),
+            pool.n_neighbors[seeds],
+            pool.k_mask[seeds],
+            self.temperature_,
+        )
+        o = dec["draw_participation"]
+        if self.min_participation > 0 and len(o):
+            # The floor: the seeds most likely to take part are forced in
+            # (forward value 1, the gradient of the draw kept).
+            p = torch.softmax(dec["participation"].detach(), dim=1)[:, 1]
+            n_forced = math.ceil(self.min_participation * len(o))
+            forced = torch.zeros_like(o, dtype=torch.bool)
+            forced[torch.topk(p, n_forced).indices] = True
+            o = torch.where(forced, o - o.detach() + 1.0, o)
+        self.participation_sum_ += float(o.detach().sum())
+        self.participation_count_ += len(o)
+        return z, pool.y[seeds], o
+
+    def train_step_single(self, batch, **fit_params):
+        self._set_training(True)
+        Xi, yi = batch
+        if self.pool is None or not self.pool.budgets:
+            return super().train_step_single(batch, **fit_params)
+        z, yz, o = self.draw_synthetic(len(yi))
+        X = torch.cat([Xi, z])
+        y = torch.cat([yi, yz])
+        weight = torch.cat([o.new_ones(len(yi)), o])
+        y_pred = self.infer(X, **fit_params)
+        # L = [sum_real CE + sum_syn o_i CE] / (B + sum o_i)
+        loss = self.get_loss(y_pred, y, X=X, training=True, weight=weight)
+        if self.objective == "bilevel" and self.valid is not None:
+            self._bilevel_gradients(loss)
+        else:
+            loss.backward()
+        return {"loss": loss, "y_pred": y_pred[: len(yi)]}
+
+    def _bilevel_gradients(self, loss):
+        # The classifier descends the training loss; the decision networks
+        # descend the validation loss of the classifier after one look-ahead
+        # step, theta' = theta - lr * grad_theta L_train(theta, phi) (DARTS'
+        # second-order step, through torch.func.functional_call).
+        names, params = zip(
+            *((n, p) for n, p in self.module_.named_parameters() if p.requires_grad)
+        )
+        grads = torch.autograd.grad(loss, params, create_graph=True)
+        step = self.optimizer_.param_groups[0]["lr"]
+        lookahead = {n: p - step * g for n, p, g in zip(names, params, grads)}
+        X_valid, y_valid = self.valid
+        rows = torch.randint(len(y_valid), (self.batch_size,), device=y_valid.device)
+        logits = torch.func.functional_call(self.module_, lookahead, (X_valid[rows],))
+        # Class-balanced: every class weighs the same in the outer loss, as
+        # in the macro-averaged metrics oversampling is meant to improve.
+        sample_weight = self.valid_sample_weight
+        if sample_weight is None:
+            class_weight = 1.0 / torch.bincount(y_valid).clamp_min(1).to(logits.dtype)
+            w = class_weight[y_valid[rows]]
+            denominator = w.sum()
+        else:
+            # A class's weight is its rows' total sample weight; each row
+            # counts with its own.
+            sample_weight = sample_weight.to(logits.dtype)
+            totals = torch.bincount(y_valid, weights=sample_weight)
+            class_weight = 1.0 / totals.clamp_min(torch.finfo(logits.dtype).tiny)
+            w = class_weight[y_valid[rows]] * sample_weight[rows]
+            denominator = w.sum().clamp_min(torch.finfo(logits.dtype).tiny)
+        valid_loss = (self.criterion_(logits, y_valid[rows]) * w).sum() / denominator
+        generator = [p for p in self.generator_.parameters() if p.requires_grad]
+        outer = torch.autograd.grad(valid_loss, generator, allow_unused=True)
+        for p, g in zip(params, grads):
+            p.grad = g.detach()
+        for p, g in zip(generator, outer):
+            p.grad = g
+
+
+class DecisionMonitor(Callback):
+    """Set each epoch's Gumbel temperature and record the decisions in the history.
+
+    Per epoch: ``temperature``, ``participation`` (share of the epoch's
+    synthetic draws that took part; NaN when none was drawn) and the mean
+    entropy (nats) of each decision's distribution over the training fold's
+    seeds: ``entropy_participation``, ``entropy_k``, ``entropy_aggregation``
+    and, in the cohort variant, ``entropy_cohort``.
+    """
+
+    def __init__(self, temperatures):
+        self.temperatures = temperatures
+
+    def on_epoch_begin(self, net, **kwargs):
+        epoch = len(net.history) - 1
+        net.temperature_ = self.temperatures[min(epoch, len(self.temperatures) - 1)]
+        net.participation_sum_ = 0.0
+        net.participation_count_ = 0
+        net.history.record("temperature", net.temperature_)
+
+    def on_epoch_end(self, net, **kwargs):
+        count = net.participation_count_
+        net.history.record(
+            "participation", net.participation_sum_ / count if count else math.nan
+        )
+        pool = net.pool
+        if pool is None or len(pool.y) == 0:
+            return
+        sums = {}
+        for logits in decision_logits(
+            net.generator_, pool.source, pool.y, pool.k_mask, pool.source_rows
+        ):
+            for name in ("participation", "k", "aggregation", "cohort_logits"):
+                if name in logits:
+                    sums[name] = sums.get(name, 0.0) + entropy_sum(logits[name])
+        for name, total in sums.items():
+            key = "cohort" if name == "cohort_logits" else name
+            net.history.record(f"entropy_{key}", float(total) / len(pool.y))
+
+
+def temperature_schedule(temperature, schedule, min_temperature, n_epochs):
+    """The Gumbel temperature of each epoch (a list of ``n_epochs`` floats)."""
+    if schedule == "constant" or min_temperature >= temperature:
+        return [float(temperature)] * n_epochs
+    # exponential: tau_t = tau_0 * (tau_min / tau_0) ** (t / (T - 1)), from
+    # tau_0 at the first epoch to tau_min at the last.
+    t = np.arange(n_epochs) / max(n_epochs - 1, 1)
+    return list(temperature * (min_temperature / temperature) ** t)

@@ -1,0 +1,1 @@
+"""EGA: minority points learned by explicit gradients."""

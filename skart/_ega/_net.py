@@ -1,0 +1,146 @@
+"""EGA's net (its training step is the meta step while phase 2 runs) and its monitor."""
+
+import copy
+
+import numpy as np
+import torch
+from sklearn.metrics import average_precision_score
+from skorch.callbacks import (
+    Callback,
+)
+from skorch.dataset import unpack_data
+
+from .._nn._net import Net
+from ._meta import meta_gradients
+
+
+class EGANet(Net):
+    """skart's net whose training step is EGA's meta step while ``meta`` is set."""
+
+    meta = None
+
+    def train_step(self, batch, **fit_params):
+        meta = self.meta
+        if meta is None:
+            return super().train_step(batch, **fit_params)
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        module = self.module_
+        params = [p for p in module.parameters() if p.requires_grad]
+        if len(meta.Z) == 0:
+            # Nothing to learn: the step is plain SGD with eta1 on the real rows.
+            logits = module(Xi)
+            loss = self.criterion_(logits, yi)
+            grads = torch.autograd.grad(loss, params)
+            with torch.no_grad():
+                for p, g in zip(params, grads):
+                    p.add_(g, alpha=-meta.eta1)
+            return {"loss": loss.detach(), "y_pred": logits.detach()}
+        zi = meta.synthetic_stream.next()
+        vi = meta.valid_stream.next()
+        X_val, y_val = meta.valid.take(vi)
+        w_val = (
+            None
+            if meta.valid_weights is None
+            else meta.valid_weights.index_select(0, vi)
+        )
+        loss, logits, grads, grad_Z, _ = meta_gradients(
+            module,
+            self.criterion_,
+            meta.Z.index_select(0, zi),
+            meta.y_z.index_select(0, zi),
+            Xi,
+            yi,
+            X_val,
+            y_val,
+            meta.eta1,
+            w_val=w_val,
+        )
+        with torch.no_grad():
+            # The step the look-ahead took, with the same g (Z before its update).
+            for p, g in zip(params, grads):
+                p.add_(g, alpha=-meta.eta1)
+            if meta.eta2:
+                # A point drawn twice in one batch gets both of its gradients.
+                meta.Z.index_put_((zi,), grad_Z.mul_(-meta.eta2), accumulate=True)
+        return {"loss": loss, "y_pred": logits[len(zi) :]}
+
+
+def validation_ap(y_true, proba, positive, sample_weight=None):
+    """Average precision of ``positive`` (binary) or macro one-vs-rest (``None``),
+    weighted by ``sample_weight`` if given."""
+    w = sample_weight
+    if positive is not None:
+        hits = y_true == positive
+        if not hits.any() or (w is not None and not w[hits].any()):
+            return float("nan")
+        return float(average_precision_score(hits, proba[:, positive], sample_weight=w))
+    present = np.unique(y_true if w is None else y_true[w > 0])
+    scores = [
+        average_precision_score(y_true == k, proba[:, k], sample_weight=w)
+        for k in present
+    ]
+    return float(np.mean(scores))
+
+
+class EGAMonitor(Callback):
+    """Record each epoch's phase, validation AP and distance travelled; keep the best epoch.
+
+    Within a phase, the epoch with the highest validation average precision
+    is kept (its weights, and in phase 2 its synthetic points).
+    """
+
+    def __init__(self, positive=None):
+        self.positive = positive
+
+    def initialize(self):
+        self.y_true_, self.proba_ = [], []
+        self.reset()
+        return self
+
+    def reset(self):
+        self.best_ap_ = -np.inf
+        self.best_epoch_ = None
+        self.best_state_ = None
+        self.best_Z_ = None
+
+    def on_train_begin(self, net, **kwargs):
+        self.reset()
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.y_true_, self.proba_ = [], []
+
+    def on_batch_end(self, net, batch, training, y_pred=None, **kwargs):
+        if training or y_pred is None:
+            return
+        yi = unpack_data(batch)[1]
+        self.proba_.append(torch.softmax(y_pred.detach().float(), dim=1).cpu())
+        self.y_true_.append(torch.as_tensor(yi).cpu())
+
+    def on_epoch_end(self, net, **kwargs):
+        history = net.history
+        meta = getattr(net, "meta", None)
+        history.record("phase", 1 if meta is None else 2)
+        ap = float("nan")
+        if self.y_true_:
+            # The validation rows come in the order of their weights.
+            weights = getattr(net, "valid_sample_weight", None)
+            ap = validation_ap(
+                torch.cat(self.y_true_).numpy(),
+                torch.cat(self.proba_).numpy(),
+                self.positive,
+                None if weights is None else weights.cpu().numpy(),
+            )
+        history.record("valid_ap", ap)
+        if meta is not None:
+            history.record("synthetic_distance", meta.distance())
+        if self.best_epoch_ is None or ap > self.best_ap_:
+            self.best_ap_ = ap
+            self.best_epoch_ = len(history)
+            self.best_state_ = copy.deepcopy(net.module_.state_dict())
+            if meta is None:
+                self.best_Z_ = None
+            elif self.best_Z_ is not None and self.best_Z_.shape == meta.Z.shape:
+                self.best_Z_.copy_(meta.Z)  # in place: one copy of the points kept
+            else:
+                self.best_Z_ = meta.Z.clone()

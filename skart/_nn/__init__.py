@@ -1,0 +1,1 @@
+"""The method-neutral core of skart's network estimators."""

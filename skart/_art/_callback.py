@@ -1,17 +1,12 @@
 """The skorch callback that runs ART's update during training."""
 
-import warnings
-
 import numpy as np
-import torch
-from skorch.callbacks import Callback
-from skorch.dataset import unpack_data
 
-from .._metrics import class_scores, scores_from_counts
+from .._nn._callbacks import ClassScoring
 from ._update import art_distribution
 
 
-class ARTCallback(Callback):
+class ARTCallback(ClassScoring):
     """Adaptive Resampling-based Training as a skorch callback.
 
     During each validation pass the callback counts, per class, the true
@@ -104,6 +99,8 @@ class ARTCallback(Callback):
     (3, True)
     """
 
+    log_keys_ignored = ("class_scores", "p", "art_refresh")
+
     def __init__(
         self,
         sampler=None,
@@ -115,13 +112,11 @@ class ARTCallback(Callback):
         sample_weight=None,
         distributed=False,
     ):
+        super().__init__(metric, sample_weight=sample_weight, distributed=distributed)
         self.sampler = sampler
         self.c = c
         self.bf = bf
-        self.metric = metric
         self.smooth = smooth
-        self.sample_weight = sample_weight
-        self.distributed = distributed
 
     def initialize(self):
         if not 0.0 <= self.c <= 1.0:
@@ -130,20 +125,11 @@ class ARTCallback(Callback):
             raise ValueError(f"bf must be an integer >= 1; got {self.bf!r}.")
         if not self.smooth >= 0:
             raise ValueError(f"smooth must be >= 0; got {self.smooth!r}.")
-        self.y_true_, self.y_pred_, self.counts_ = [], [], None
         self.n_refreshes_ = 0
-        return self
-
-    @property
-    def metric_name(self):
-        """Name of the metric in the history: ``valid_<metric_name>``."""
-        if not callable(self.metric):
-            return self.metric
-        func = getattr(self.metric, "func", self.metric)  # unwrap functools.partial
-        return getattr(func, "__name__", "metric")
+        return super().initialize()
 
     def on_train_begin(self, net, **kwargs):
-        self._support = None  # the validation rows per class, once per fit
+        super().on_train_begin(net, **kwargs)
         if self.sampler is not None:
             weights = self.sampler.class_weights  # class counts, or weight totals
             self.prior_ = weights / weights.sum()
@@ -153,53 +139,18 @@ class ARTCallback(Callback):
                 self._set_distribution(None)
 
     def on_epoch_begin(self, net, **kwargs):
-        self.y_true_, self.y_pred_, self.counts_ = [], [], None
+        super().on_epoch_begin(net, **kwargs)
         if self.sampler is not None:
             if self.distributed:
                 self.sampler.set_epoch(len(net.history) - 1)
             net.history.record("p", self.sampler.p.tolist())
 
-    def on_batch_end(self, net, batch, training, y_pred=None, **kwargs):
-        if training or y_pred is None:
-            return
-        yi = unpack_data(batch)[1]
-        self.n_classes_ = y_pred.shape[1]  # logits are (B, K)
-        pred = y_pred.detach().argmax(dim=1)  # (B,)
-        true = torch.as_tensor(yi, device=y_pred.device)  # (B,)
-        if callable(self.metric) or self.sample_weight is not None or self.distributed:
-            self.y_pred_.append(pred)
-            self.y_true_.append(true)
-            return
-        # Integer counts add up exactly, batch by batch: the epoch's scores are
-        # those of all rows at once, in O(K) memory instead of O(n_valid).
-        # index_add_ into a fixed (3, K), not bincount, which waits for a GPU.
-        if self.counts_ is None:
-            self.counts_ = torch.zeros(
-                3, self.n_classes_, dtype=torch.int64, device=pred.device
-            )
-        ones = torch.ones_like(true, dtype=torch.int64)
-        self.counts_[0].index_add_(0, true, (true == pred).long())  # tp
-        self.counts_[1].index_add_(0, pred, ones)  # predicted
-        self.counts_[2].index_add_(0, true, ones)  # true
-
     def on_epoch_end(self, net, **kwargs):
-        if not (self.distributed or self.y_true_ or self.counts_ is not None):
-            warnings.warn(
-                "ARTCallback saw no validation batch: without a validation split "
-                "it cannot score classes, and the sampling distribution stays as it is.",
-                UserWarning,
-                stacklevel=2,
-            )
+        scored = self._score_epoch(net)
+        if scored is None or self.sampler is None:
             return
-        scores, support = self._scores()
-        self.y_true_, self.y_pred_, self.counts_ = [], [], None
+        scores, support = scored
         history = net.history
-        history.record("class_scores", scores.tolist())
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN mean
-            history.record(f"valid_{self.metric_name}", float(np.nanmean(scores)))
-        if self.sampler is None:
-            return
         refresh = len(history) % self.bf == 0
         history.record("art_refresh", refresh)
         history.record("event_art", "")
@@ -209,53 +160,19 @@ class ARTCallback(Callback):
             top = int(np.argmax(p))
             history.record("event_art", f"{top}:{p[top]:.2f}")
 
-    def _scores(self):
-        """This epoch's per-class scores on the validation fold (of every rank),
-        and the fold's rows per class when ``smooth`` needs them (else None)."""
-        w = self.sample_weight
-        if self.counts_ is not None:  # built-in metric, unweighted, one process
-            tp, n_pred, n_true = self.counts_.cpu().numpy()
-            scores = scores_from_counts(tp, n_pred, n_true, metric=self.metric)
-            return scores, n_true.astype(np.float64)
-        if not self.distributed:
-            y_true = torch.cat(self.y_true_)
-            n_classes = self.n_classes_
-            scores = class_scores(
-                y_true, torch.cat(self.y_pred_), n_classes, self.metric, w
-            )
-        else:
-            # Imported here: the module needs torch.distributed, which a
-            # non-distributed callback never touches.
-            from .._nn._distributed import global_class_scores
+    def release_fit_data(self):
+        """Drop the references to the fit's sampler and validation weights."""
+        super().release_fit_data()
+        self.sampler = None
 
-            n_classes = getattr(self, "n_classes_", None)
-            if n_classes is None and self.sampler is not None:
-                n_classes = self.sampler.n_classes
-            if n_classes is None:
-                raise RuntimeError(
-                    "ARTCallback(distributed=True) saw no validation batch on this "
-                    "rank and has no sampler to give the number of classes; give "
-                    "every rank a validation row, or pass the sampler."
-                )
-            empty = torch.empty(0, dtype=torch.int64)
-            y_true = torch.cat(self.y_true_) if self.y_true_ else empty
-            y_pred = torch.cat(self.y_pred_) if self.y_pred_ else empty
-            scores = global_class_scores(
-                y_true, y_pred.to(y_true.device), n_classes, self.metric, w
-            )
-        if self.sampler is None or not self.smooth:
-            return scores, None
-        # The validation fold is the same at every epoch of a fit: its support
-        # is counted (and, under DDP, all-gathered) at the first epoch only.
-        if getattr(self, "_support", None) is None:
-            support = torch.bincount(y_true, weights=w, minlength=n_classes)
-            support = support.double().cpu().numpy()
-            if self.distributed:
-                from .._nn._distributed import gather_sum
+    def _no_validation_consequence(self):
+        return ", and the sampling distribution stays as it is"
 
-                support = gather_sum(support)
-            self._support = support
-        return scores, self._support
+    def _needs_support(self):
+        return self.sampler is not None and bool(self.smooth)
+
+    def _known_n_classes(self):
+        return None if self.sampler is None else self.sampler.n_classes
 
     def _set_distribution(self, scores, support=None):
         p = art_distribution(

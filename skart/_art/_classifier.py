@@ -9,9 +9,10 @@ import torch
 from sklearn.base import _fit_context
 
 from .._nn._estimator import BaseNetClassifier
+from ._resampling import ARTResampling
 
 
-class ARTClassifier(BaseNetClassifier):
+class ARTClassifier(ARTResampling, BaseNetClassifier):
     """Neural network classifier trained with Adaptive Resampling-based Training.
 
     ART watches the network while it trains. Every ``bf`` epochs it scores
@@ -179,6 +180,11 @@ class ARTClassifier(BaseNetClassifier):
     >>> len(clf.history_[0, "p"])
     2
     """
+
+    _parameter_constraints: dict = {
+        **BaseNetClassifier._parameter_constraints,
+        **ARTResampling._art_constraints,
+    }
 
     def __init__(
         self,

@@ -25,14 +25,14 @@ from imblearn.utils import check_sampling_strategy
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._art._resampling import ARTResampling
 from .._nn._estimator import BaseNetClassifier
-from .._validation import check_X
 from ._decision_nets import DecisionNets, decision_distributions
 from ._net import AutoSMOTENet, DecisionMonitor, SeedPool, temperature_schedule
 from ._synthesis import AGGREGATIONS, class_neighbors
 
 
-class AutoSMOTEClassifier(BaseNetClassifier):
+class AutoSMOTEClassifier(ARTResampling, BaseNetClassifier):
     """Neural network classifier trained with oversampling decisions learned end to end.
 
     AutoSMOTE [1]_ makes three discrete decisions for each row of a class to
@@ -266,6 +266,7 @@ class AutoSMOTEClassifier(BaseNetClassifier):
             for k, v in BaseNetClassifier._parameter_constraints.items()
             if k != "criterion"
         },
+        **ARTResampling._art_constraints,
         "criterion": [None, type],
         "variant": [StrOptions({"self", "cohort"})],
         "n_cohorts": [Interval(Integral, 1, None, closed="left")],
@@ -283,6 +284,8 @@ class AutoSMOTEClassifier(BaseNetClassifier):
     }
 
     _net_class = AutoSMOTENet
+    # Candidates are built in input space: rows must be dense 2-d vectors.
+    _input_checks = {"accept_sparse": False, "allow_nd": False}
 
     def __init__(
         self,
@@ -403,22 +406,7 @@ class AutoSMOTEClassifier(BaseNetClassifier):
             The fitted classifier.
         """
         self._check_aggregations()
-        # Candidates are built in input space: rows must be dense 2-d vectors.
-        fitted = {
-            k: v
-            for k, v in vars(self).items()
-            if k in ("n_features_in_", "feature_names_in_")
-        }
-        check_X(self, X, reset=True, accept_sparse=False, allow_nd=False)
-        if self.warm_start:
-            # _fit compares the new data with the fitted: keep what was fitted.
-            vars(self).update(fitted)
         return self._fit(X, y, X_val=X_val, y_val=y_val, sample_weight=sample_weight)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False  # candidates are built on dense rows
-        return tags
 
     # -- hooks --------------------------------------------------------------
 
@@ -439,9 +427,8 @@ class AutoSMOTEClassifier(BaseNetClassifier):
             "aggregations": tuple(self.aggregations),
             "min_participation": self.min_participation,
             "objective": self.objective,
-            "criterion__reduction": "none",
         }
-        if data.y_train is None:
+        if not data.has_data:
             # load_fitted: the decision networks without a pool of seeds
             # (their weights and sampling_strategy_ come from the file).
             return kwargs
@@ -462,7 +449,6 @@ class AutoSMOTEClassifier(BaseNetClassifier):
         strategy = check_sampling_strategy(
             self.sampling_strategy, labels, "over-sampling"
         )
-        self.sampling_strategy_ = dict(strategy)
         budgets = {
             int(np.searchsorted(self.classes_, label)): int(n)
             for label, n in strategy.items()
@@ -499,7 +485,6 @@ class AutoSMOTEClassifier(BaseNetClassifier):
                     stacklevel=3,
                 )
         device = torch.device(self.device)
-        self._pool_np = (y_pool, neighbors)
         pool = SeedPool(
             data.train_ds.X,
             torch.from_numpy(y_pool).to(device),
@@ -514,6 +499,9 @@ class AutoSMOTEClassifier(BaseNetClassifier):
             ),
             source_rows=torch.from_numpy(pool_rows).to(device),
         )
+        # What the fitted attributes are made of, carried by the pool.
+        pool.sampling_strategy = dict(strategy)
+        pool.labels, pool.neighbor_rows = y_pool, neighbors
         return {
             "pool": pool,
             "valid": (data.valid_ds.X, data.valid_ds.y) if len(data.y_valid) else None,
@@ -528,17 +516,15 @@ class AutoSMOTEClassifier(BaseNetClassifier):
         )
         return [("autosmote", DecisionMonitor(temperatures))]
 
-    def _after_train(self, data):
+    def _fitted_attributes(self, state, trained):
         pool = self.net_.pool
-        y_pool, neighbors = self._pool_np
-        del self._pool_np
-        self.seed_classes_ = self.classes_[y_pool]
-        self.neighbors_ = neighbors
         dists, cohorts = decision_distributions(
             self.net_.generator_, pool.source, pool.y, pool.k_mask, pool.source_rows
         )
-        self.decision_distributions_ = dists
-        self.cohort_assignments_ = cohorts if self.variant == "cohort" else None
-        # The pool holds training rows: a fitted model must not carry them.
-        self.net_.pool = None
-        self.net_.valid = None
+        return {
+            "sampling_strategy_": pool.sampling_strategy,
+            "seed_classes_": self.classes_[pool.labels],
+            "neighbors_": pool.neighbor_rows,
+            "decision_distributions_": dists,
+            "cohort_assignments_": cohorts if self.variant == "cohort" else None,
+        }

@@ -8,6 +8,7 @@ from skorch.callbacks import (
     Callback,
 )
 
+from .._nn._loss import per_row_loss
 from .._nn._net import Net
 from ._decision_nets import decision_logits, entropy_sum
 from ._synthesis import AGGREGATIONS, synthesize
@@ -113,14 +114,16 @@ class AutoSMOTENet(Net):
         self.aggregations = aggregations
         self.min_participation = min_participation
 
+    # The pool and the validation fold hold training rows.
+    fit_data_attributes = (*Net.fit_data_attributes, "pool", "valid")
+
     def initialize_module(self):
         super().initialize_module()
         self.generator_ = self.generator().to(self.device)
         return self
 
     def get_loss(self, y_pred, y_true, X=None, training=False, weight=None):
-        # The criterion gives one loss per row (reduction="none").
-        per_row = self.criterion_(y_pred, y_true)
+        per_row = per_row_loss(self.criterion_, y_pred, y_true, purpose="AutoSMOTE")
         if not training and self.valid_sample_weight is not None:
             return self.weighted_valid_loss(per_row)
         if weight is None:
@@ -206,7 +209,10 @@ class AutoSMOTENet(Net):
             class_weight = 1.0 / totals.clamp_min(torch.finfo(logits.dtype).tiny)
             w = class_weight[y_valid[rows]] * sample_weight[rows]
             denominator = w.sum().clamp_min(torch.finfo(logits.dtype).tiny)
-        valid_loss = (self.criterion_(logits, y_valid[rows]) * w).sum() / denominator
+        losses = per_row_loss(
+            self.criterion_, logits, y_valid[rows], purpose="AutoSMOTE"
+        )
+        valid_loss = (losses * w).sum() / denominator
         generator = [p for p in self.generator_.parameters() if p.requires_grad]
         outer = torch.autograd.grad(valid_loss, generator, allow_unused=True)
         for p, g in zip(params, grads):

@@ -18,13 +18,14 @@ import torch
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval
 
+from .._art._resampling import ARTResampling
 from .._nn._data import ArrayDataset
 from .._nn._estimator import BaseNetClassifier
 from ._meta import IndexStream, MetaState, WeightedIndexStream
 from ._net import EGAMonitor, EGANet
 
 
-class EGAClassifier(BaseNetClassifier):
+class EGAClassifier(ARTResampling, BaseNetClassifier):
     """Neural network classifier with minority points learned by explicit gradients (EGA).
 
     EGA [1]_ augments the classes smaller than the largest with synthetic
@@ -225,6 +226,7 @@ class EGAClassifier(BaseNetClassifier):
 
     _parameter_constraints: dict = {
         **BaseNetClassifier._parameter_constraints,
+        **ARTResampling._art_constraints,
         "eta1": [Interval(Real, 0, None, closed="neither")],
         "eta2": [Interval(Real, 0, None, closed="left")],
         "confidence": [Interval(Real, 0, 1, closed="both")],
@@ -374,13 +376,13 @@ class EGAClassifier(BaseNetClassifier):
     def _train(self, data):
         minority = self._seed_rows(data)  # fail before any training
         net = self.net_
-        previous = vars(self).pop("_previous_points", None)  # a warm start's
+        previous = self._carried_points(data)  # a warm start's
         if self.lr_schedule == "cosine":
             # Phase 1's optimiser anneals over phase 1 (phase 2 steps by SGD).
             net.set_params(callbacks__lr_scheduler__T_max=max(self.pretrain_epochs, 1))
-        best_epoch = getattr(self, "best_epoch_", None) if previous else None
+        best_epoch = data.warm.get("best_epoch_") if previous else None
         if self.pretrain_epochs > 0:
-            net.fit(data.train_ds, None, epochs=self.pretrain_epochs)
+            self._train_net(data, epochs=self.pretrain_epochs)
             monitor = dict(net.callbacks_)["ega"]
             net.module_.load_state_dict(monitor.best_state_)
             best_epoch = monitor.best_epoch_
@@ -442,34 +444,40 @@ class EGAClassifier(BaseNetClassifier):
                 )
         del Z  # the points being learned go before their start is copied out
         monitor.reset()  # no weights or points in the pickle
-        self.best_epoch_ = best_epoch if best_epoch is not None else len(net.history)
-        self.synthetic_X_ = Z_best.cpu().numpy()
-        self.synthetic_init_X_ = (
-            Z_init
-            if Z_init is not None
-            else np.asarray(data.X_train[idx], dtype=np.float32)
-        )
-        self.synthetic_y_ = self.classes_[y_z.cpu().numpy()]
-        self.synthetic_sample_weight_ = (
-            np.ones(len(y_z)) if w_z is None else np.asarray(w_z, dtype=np.float64)
-        )
+        return {
+            "best_epoch_": best_epoch if best_epoch is not None else len(net.history),
+            "synthetic_X_": Z_best.cpu().numpy(),
+            "synthetic_init_X_": (
+                Z_init
+                if Z_init is not None
+                else np.asarray(data.X_train[idx], dtype=np.float32)
+            ),
+            "synthetic_y_": self.classes_[y_z.cpu().numpy()],
+            "synthetic_sample_weight_": (
+                np.ones(len(y_z)) if w_z is None else np.asarray(w_z, dtype=np.float64)
+            ),
+        }
 
-    def _continue_from(self, previous_net):
-        super()._continue_from(previous_net)
-        if getattr(self, "synthetic_X_", None) is None:
-            return
+    def _fitted_attributes(self, state, trained):
+        return trained
+
+    def _carried_points(self, state):
+        """A warm start's points, as the fit being continued left them, or None."""
+        warm = state.warm
+        if warm is None or warm.get("synthetic_X_") is None:
+            return None
         device = torch.device(self.device)
-        w = getattr(self, "synthetic_sample_weight_", None)
+        w = warm.get("synthetic_sample_weight_")
         if w is not None and (len(w) == 0 or np.all(w == w[0])):
             w = None
-        self._previous_points = (
-            torch.as_tensor(self.synthetic_X_, device=device).clone(),
+        return (
+            torch.as_tensor(warm["synthetic_X_"], device=device).clone(),
             torch.as_tensor(
-                np.searchsorted(self.classes_, self.synthetic_y_), device=device
+                np.searchsorted(self.classes_, warm["synthetic_y_"]), device=device
             ),
-            self.synthetic_init_X_,
+            warm["synthetic_init_X_"],
             w,
-            self.synthetic_X_,  # where the points start, if phase 2 ends no epoch
+            warm["synthetic_X_"],  # where the points start, if phase 2 ends no epoch
         )
 
     def _meta_state(self, data, Z, y_z, Z_init, w_z, init_rows=None):

@@ -1,12 +1,185 @@
-"""Callbacks of the core: the finite-loss guard and loss-or-metric early stopping."""
+"""Callbacks of the core: per-class validation scores, the finite-loss guard
+and loss-or-metric early stopping.
+
+Two attributes tell the core's net what a callback needs:
+``reads_batch_loss = False`` says that its ``on_batch_end`` does not read the
+batch's loss from the history during the epoch (so the net may read the
+losses once per epoch, without a device sync per batch); a callback that does
+not say so is assumed to read it. ``log_keys_ignored`` names the history keys
+it records that the printed log should leave out. A callback that holds
+references to the fit's data drops them in ``release_fit_data()``.
+"""
 
 import copy
+import warnings
 
 import numpy as np
-from skorch.callbacks import (
-    Callback,
-    EarlyStopping,
-)
+import torch
+from skorch.callbacks import Callback, EarlyStopping
+from skorch.dataset import unpack_data
+
+from .._metrics import class_scores, scores_from_counts
+
+
+class ClassScoring(Callback):
+    """Score every class on the validation fold at the end of each epoch.
+
+    During the validation pass it counts, per class, the true positives,
+    predictions and true rows of the validation batches, from the logits the
+    net already computed for its validation loss (no second forward pass);
+    with a callable metric, weights or several processes it keeps the
+    predicted and true class of every row instead. Each epoch's history row
+    gets ``class_scores`` (one score per class, NaN for a class with no
+    validation row) and ``valid_<metric>`` (their mean).
+
+    Parameters
+    ----------
+    metric : {"f1", "recall", "precision"} or callable, default="f1"
+        Per-class metric; see :func:`skart._metrics.class_scores`.
+    sample_weight : torch.Tensor of shape (n_valid,), default=None
+        Weights of the validation rows, in the order the validation iterator
+        yields them (it must not shuffle). ``None`` counts rows.
+    distributed : bool, default=False
+        Each rank validates on its own shard and the scores are those of the
+        whole fold (counts summed, or predictions gathered, over the ranks).
+    """
+
+    reads_batch_loss = False
+    log_keys_ignored = ("class_scores",)
+
+    def __init__(self, metric="f1", *, sample_weight=None, distributed=False):
+        self.metric = metric
+        self.sample_weight = sample_weight
+        self.distributed = distributed
+
+    def initialize(self):
+        self.y_true_, self.y_pred_, self.counts_ = [], [], None
+        return self
+
+    @property
+    def metric_name(self):
+        """Name of the metric in the history: ``valid_<metric_name>``."""
+        if not callable(self.metric):
+            return self.metric
+        func = getattr(self.metric, "func", self.metric)  # unwrap functools.partial
+        return getattr(func, "__name__", "metric")
+
+    def on_train_begin(self, net, **kwargs):
+        self._support = None  # the validation rows per class, once per fit
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.y_true_, self.y_pred_, self.counts_ = [], [], None
+
+    def on_batch_end(self, net, batch, training, y_pred=None, **kwargs):
+        if training or y_pred is None:
+            return
+        yi = unpack_data(batch)[1]
+        self.n_classes_ = y_pred.shape[1]  # logits are (B, K)
+        pred = y_pred.detach().argmax(dim=1)  # (B,)
+        true = torch.as_tensor(yi, device=y_pred.device)  # (B,)
+        if callable(self.metric) or self.sample_weight is not None or self.distributed:
+            self.y_pred_.append(pred)
+            self.y_true_.append(true)
+            return
+        # Integer counts add up exactly, batch by batch: the epoch's scores are
+        # those of all rows at once, in O(K) memory instead of O(n_valid).
+        # index_add_ into a fixed (3, K), not bincount, which waits for a GPU.
+        if self.counts_ is None:
+            self.counts_ = torch.zeros(
+                3, self.n_classes_, dtype=torch.int64, device=pred.device
+            )
+        ones = torch.ones_like(true, dtype=torch.int64)
+        self.counts_[0].index_add_(0, true, (true == pred).long())  # tp
+        self.counts_[1].index_add_(0, pred, ones)  # predicted
+        self.counts_[2].index_add_(0, true, ones)  # true
+
+    def on_epoch_end(self, net, **kwargs):
+        self._score_epoch(net)
+
+    def release_fit_data(self):
+        """Drop the references to the fit's validation weights."""
+        self.sample_weight = None
+
+    def _score_epoch(self, net):
+        """Record this epoch's scores; return ``(scores, support)``, or None
+        (with a warning) when no validation batch was seen."""
+        if not (self.distributed or self.y_true_ or self.counts_ is not None):
+            warnings.warn(
+                f"{type(self).__name__} saw no validation batch: without a "
+                "validation split it cannot score classes"
+                + self._no_validation_consequence()
+                + ".",
+                UserWarning,
+                stacklevel=3,
+            )
+            return None
+        scores, support = self._scores()
+        self.y_true_, self.y_pred_, self.counts_ = [], [], None
+        history = net.history
+        history.record("class_scores", scores.tolist())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN mean
+            history.record(f"valid_{self.metric_name}", float(np.nanmean(scores)))
+        return scores, support
+
+    def _no_validation_consequence(self):
+        return ""
+
+    def _needs_support(self):
+        """Whether the epoch's scores come with the fold's rows per class."""
+        return False
+
+    def _known_n_classes(self):
+        """The number of classes when this rank saw no validation batch."""
+        return None
+
+    def _scores(self):
+        """This epoch's per-class scores on the validation fold (of every rank),
+        and the fold's rows per class when :meth:`_needs_support` (else None)."""
+        w = self.sample_weight
+        if self.counts_ is not None:  # built-in metric, unweighted, one process
+            tp, n_pred, n_true = self.counts_.cpu().numpy()
+            scores = scores_from_counts(tp, n_pred, n_true, metric=self.metric)
+            return scores, n_true.astype(np.float64)
+        if not self.distributed:
+            y_true = torch.cat(self.y_true_)
+            n_classes = self.n_classes_
+            scores = class_scores(
+                y_true, torch.cat(self.y_pred_), n_classes, self.metric, w
+            )
+        else:
+            # Imported here: the module needs torch.distributed, which a
+            # non-distributed callback never touches.
+            from ._distributed import global_class_scores
+
+            n_classes = getattr(self, "n_classes_", None)
+            if n_classes is None:
+                n_classes = self._known_n_classes()
+            if n_classes is None:
+                raise RuntimeError(
+                    f"{type(self).__name__}(distributed=True) saw no validation "
+                    "batch on this rank and has no sampler to give the number of "
+                    "classes; give every rank a validation row, or pass the sampler."
+                )
+            empty = torch.empty(0, dtype=torch.int64)
+            y_true = torch.cat(self.y_true_) if self.y_true_ else empty
+            y_pred = torch.cat(self.y_pred_) if self.y_pred_ else empty
+            scores = global_class_scores(
+                y_true, y_pred.to(y_true.device), n_classes, self.metric, w
+            )
+        if not self._needs_support():
+            return scores, None
+        # The validation fold is the same at every epoch of a fit: its support
+        # is counted (and, under DDP, all-gathered) at the first epoch only.
+        if getattr(self, "_support", None) is None:
+            support = torch.bincount(y_true, weights=w, minlength=n_classes)
+            support = support.double().cpu().numpy()
+            if self.distributed:
+                from ._distributed import gather_sum
+
+                support = gather_sum(support)
+            self._support = support
+        return scores, self._support
 
 
 class FiniteLossGuard(Callback):

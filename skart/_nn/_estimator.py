@@ -30,7 +30,6 @@ from skorch.helper import predefined_split
 from skorch.history import History
 from tqdm.auto import tqdm
 
-from .._art._callback import ARTCallback
 from .._decision import tune_offsets
 from .._validation import (
     accepts,
@@ -40,14 +39,14 @@ from .._validation import (
     draw_seed,
     train_valid_folds,
 )
-from ._callbacks import FiniteLossGuard, LossOrMetricStopping
+from ._callbacks import ClassScoring, FiniteLossGuard, LossOrMetricStopping
 from ._data import ArrayDataset, BatchIterator
 from ._distributed import DistributedFit
 from ._net import Net, softmax
 from ._network import MLP
 from ._persistence import load_state, save_fitted
 from ._sampler import ClassDistributionSampler
-from ._state import FitData
+from ._state import FitState
 
 # Parameters of the wrapped net that are given flat, skorch-style, as
 # ``<prefix>__<name>``: they reach the module, criterion, optimizer, ...
@@ -64,21 +63,49 @@ ROUTED_PREFIXES = (
 class BaseNetClassifier(ClassifierMixin, BaseEstimator):
     """Base of skart's network classifiers; not meant to be used directly.
 
-    A subclass defines ``__init__`` (storing its parameters, keyword
-    arguments routed as ``**kwargs``), adds its own entries to
-    ``_parameter_constraints``, decorates ``fit`` with ``_fit_context`` and
-    calls :meth:`_fit`. It may override the hooks :meth:`_method_callbacks`,
-    :meth:`_net_kwargs`, :meth:`_train` and :meth:`_after_train`, and the net
-    class ``_net_class``.
+    The contract between the core and a method
+    ------------------------------------------
+    A method is a subclass. It defines ``__init__`` (its own parameters and
+    the core's, stored as given; keyword arguments routed as ``**kwargs``),
+    adds its own entries to ``_parameter_constraints``, decorates ``fit``
+    with ``_fit_context`` and calls :meth:`_fit`. :meth:`_fit` checks the
+    input, splits it, builds a :class:`FitState` and calls the hooks below,
+    in this order; each receives that one state.
+
+    ``_net_class`` (attribute)
+        The skorch net class (default :class:`Net`). A method's net may list
+        in ``fit_data_attributes`` the attributes that hold training data.
+    ``_input_checks`` (attribute)
+        Overrides of the input checks, e.g. ``{"accept_sparse": False}``.
+    :meth:`_class_sampler`
+        The training fold's class sampler, or None for plain shuffling.
+    :meth:`_prepare_fit`
+        Called once the state is complete (sampler built, shards made),
+        before the net is built: where a warm start puts the method's
+        carried state (``state.warm``) into effect.
+    :meth:`_scoring_callback`, :meth:`_method_callbacks`
+        The per-class scoring callback and the method's own callbacks.
+    :meth:`_net_kwargs`
+        Extra keyword arguments of the net class. It has no side effects and
+        also runs when :meth:`load_fitted` rebuilds the net from a file
+        (``state.has_data`` is False then).
+    :meth:`_train`
+        Trains ``net_`` under the fit's torch seed (by default one
+        :meth:`_train_net`); it returns what :meth:`_fitted_attributes`
+        needs, or None.
+    :meth:`_fitted_attributes`
+        The method's fitted attributes, computed while the training data are
+        still there. The core sets them, with its own, in one place, and then
+        drops every reference to the training data (the net's
+        ``fit_data_attributes`` and the callbacks' ``release_fit_data``).
+
+    Warm-start state is not kept in private attributes: on a warm start,
+    ``state.warm`` holds the previous fit's fitted attributes.
     """
 
     _parameter_constraints: dict = {
         "module": [None, type, HasMethods(["forward"])],
-        "c": [Interval(Real, 0, 1, closed="both")],
-        "bf": [Interval(Integral, 1, None, closed="left")],
         "metric": [StrOptions({"f1", "recall", "precision"}), callable],
-        "smooth": [Interval(Real, 0, None, closed="left")],
-        "art": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "criterion": [None, type, HasMethods(["forward"])],
         "optimizer": [callable],
@@ -156,28 +183,58 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
 
     # -- hooks --------------------------------------------------------------
 
-    def _method_callbacks(self, data):
-        """The method's own callbacks, run after ART's and before the schedule."""
+    def _class_sampler(self, state):
+        """The training fold's class sampler: by weight in a weighted fit."""
+        if state.w_train is None:
+            return None
+        return ClassDistributionSampler(
+            state.y_train,
+            n_classes=len(state.class_counts),
+            random_state=state.seed,
+            sample_weight=state.w_train,
+        )
+
+    def _prepare_fit(self, state):
+        """Put a warm start's carried state into effect (``state.warm``)."""
+
+    def _scoring_callback(self, state):
+        """The callback that scores the classes on the validation fold."""
+        return "scoring", ClassScoring(
+            self.metric,
+            sample_weight=state.valid_weights,
+            distributed=state.ddp is not None,
+        )
+
+    def _method_callbacks(self, state):
+        """The method's own callbacks, run after the scoring and before the schedule."""
         return []
 
-    def _net_kwargs(self, data):
-        """Extra keyword arguments of the method's net class."""
+    def _net_kwargs(self, state):
+        """Extra keyword arguments of the method's net class (no side effects)."""
         return {}
 
-    def _train(self, data):
+    def _train(self, state):
         """Train ``net_`` on the training fold (under the fit's torch seed)."""
-        if getattr(data, "ddp", None) is not None:
-            data.ddp.fit(self.net_, data.train_ds)
-        else:
-            self.net_.fit(data.train_ds, None)
+        self._train_net(state)
 
-    def _after_train(self, data):
-        """Set the method's fitted attributes once training is over."""
+    def _train_net(self, state, epochs=None):
+        """Train ``net_`` on ``state.train_ds``: one skorch ``fit``, or, under
+        ``distributed=True``, a data-parallel ``partial_fit``."""
+        if state.ddp is not None:
+            state.ddp.fit(self.net_, state.train_ds)
+        elif epochs is None:
+            self.net_.fit(state.train_ds, None)
+        else:
+            self.net_.fit(state.train_ds, None, epochs=epochs)
+
+    def _fitted_attributes(self, state, trained):
+        """The method's fitted attributes (name to value), from ``_train``'s result."""
+        return {}
 
     # -- fit ----------------------------------------------------------------
 
     def _build_net(self, data):
-        ddp = getattr(data, "ddp", None)
+        ddp = data.ddp
         routed = self._routed_params()
         # Instances are copied: training must not touch the objects we were given.
         module = MLP if self.module is None else copy.deepcopy(self.module)
@@ -206,18 +263,8 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         # Evaluation keeps no activations for backward: larger batches cost no
         # more memory than training does and take less Python per row.
         routed.setdefault("iterator_valid__batch_size", 4 * self.batch_size)
-        # ART's callback also scores the classes of a run without resampling,
-        # so every network estimator records the same per-class history.
-        art = ARTCallback(
-            data.sampler if self.art else None,
-            c=self.c,
-            bf=self.bf,
-            metric=self.metric,
-            smooth=self.smooth,
-            sample_weight=data.valid_weights,
-            distributed=ddp is not None,
-        )
-        callbacks = [*(ddp.callbacks() if ddp else []), ("art", art)]
+        scoring = self._scoring_callback(data)
+        callbacks = [*(ddp.callbacks() if ddp else []), scoring]
         callbacks += self._method_callbacks(data)
         if self.lr_schedule == "cosine":
             callbacks.append(
@@ -239,7 +286,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             else:
                 rule = EarlyStopping if monitor == "metric" else LossOrMetricStopping
                 stopping = rule(
-                    monitor=f"valid_{art.metric_name}",
+                    monitor=f"valid_{scoring[1].metric_name}",
                     lower_is_better=False,
                     patience=self.patience,
                     load_best=True,
@@ -247,6 +294,15 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             callbacks.append(("early_stopping", stopping))
         callbacks.append(("finite_loss", FiniteLossGuard()))
         callbacks += copy.deepcopy(list(self.callbacks or []))
+        # The printed log leaves out the per-class lists the callbacks record.
+        hidden = [
+            key
+            for item in callbacks
+            for key in getattr(
+                item[1] if isinstance(item, tuple) else item, "log_keys_ignored", ()
+            )
+        ]
+        routed.setdefault("callbacks__print_log__keys_ignored", hidden)
         return self._net_class(
             module=module,
             criterion=criterion,
@@ -269,7 +325,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
 
     def _check_warm_start(self, previous):
         """Refuse to continue a fit on data of other classes or features."""
-        classes, n_features = previous
+        classes, n_features = previous["classes_"], previous["n_features_in_"]
         changed = None
         if self.n_features_in_ != n_features:
             changed = f"{n_features} features, now {self.n_features_in_}"
@@ -316,14 +372,15 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         """Check the data, split it, build the net, train it; return ``self``."""
         self._routed_params()  # unknown names fail before any work
         ddp = DistributedFit(self) if getattr(self, "distributed", False) else None
-        warm = getattr(self, "warm_start", False) and hasattr(self, "net_")
-        if warm:
-            previous = (self.classes_, self.n_features_in_)
+        warm = None
+        if getattr(self, "warm_start", False) and hasattr(self, "net_"):
+            # What the fit being continued learned, before anything changes.
+            warm = {k: v for k, v in vars(self).items() if k.endswith("_")}
         # One byte per row for up to 256 classes: the labels live as long as
         # the float32 copy, and int64 ones weigh a quarter of 32 features.
         X, y_enc = check_X_y(self, X, y, compact_labels=True, **self._input_checks)
-        if warm:
-            self._check_warm_start(previous)
+        if warm is not None:
+            self._check_warm_start(warm)
         n_classes = len(self.classes_)
         n_features = int(np.prod(X.shape[1:]))
         sample_weight = check_weights(sample_weight, X)
@@ -351,9 +408,11 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
                     "weight to more rows, or pass X_val and y_val."
                 )
         seed = draw_seed(rng)
-        self.class_counts_ = np.bincount(y_tr, minlength=n_classes)
+        class_counts = np.bincount(y_tr, minlength=n_classes)
         device = torch.device(self.device)
-        data = FitData(
+        state = FitState(
+            class_counts=class_counts,
+            n_features=n_features,
             X_train=X_tr,
             y_train=y_tr,
             X_valid=X_va,
@@ -365,31 +424,20 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             ),
             train_ds=self._dataset(X_tr, y_tr),
             valid_ds=self._dataset(X_va, y_va),
-            class_counts=self.class_counts_,
-            n_features=n_features,
             seed=seed,
             rng=rng,
-            # Weighted rows are drawn by weight, with ART or without (then
-            # from the weighted prior, as ART does at c=1).
-            sampler=(
-                ClassDistributionSampler(
-                    y_tr, n_classes=n_classes, random_state=seed, sample_weight=w_tr
-                )
-                if self.art or w_tr is not None
-                else None
-            ),
             ddp=ddp,
+            warm=warm,
         )
+        state.sampler = self._class_sampler(state)
         if ddp is not None:
-            ddp.shard(data)
-        if warm and self.art:
-            # ART goes on from the distribution it ended with.
-            data.sampler.set_distribution(self.sampling_distribution_)
-        previous_net = self.net_ if warm else None
-        self.net_ = self._build_net(data)
-        if warm:
+            ddp.shard(state)
+        self._prepare_fit(state)
+        previous_net = self.net_ if warm is not None else None
+        self.net_ = self._build_net(state)
+        if warm is not None:
             self._continue_from(previous_net)
-        self.net_.valid_sample_weight = data.valid_weights
+        self.net_.valid_sample_weight = state.valid_weights
         devices = []
         if device.type == "cuda":
             devices = [
@@ -397,17 +445,22 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             ]
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
-            self._train(data)
+            trained = self._train(state)
         if ddp is not None:
-            ddp.unshard(data)
+            ddp.unshard(state)
+        # The one place where fitted attributes are set and training data dropped.
+        fitted = {
+            "class_counts_": class_counts,
+            "sampling_distribution_": (
+                state.sampler.p
+                if state.sampler is not None
+                else class_counts / class_counts.sum()
+            ),
+            **self._fitted_attributes(state, trained),
+        }
+        vars(self).update(fitted)
         self._release_fit_data()
-        self.sampling_distribution_ = (
-            data.sampler.p
-            if data.sampler is not None
-            else self.class_counts_ / self.class_counts_.sum()
-        )
-        self._after_train(data)
-        self._fit_decision(data)
+        self._fit_decision(state)
         if ddp is not None:
             ddp.finish(self)
         self.n_iter_ = len(self.net_.history)
@@ -477,22 +530,10 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         """
         state, attributes = load_state(self, path, torch.device(self.device))
         vars(self).update(attributes)
-        # No training data: the hooks see None folds (and build no pools).
-        data = FitData(
-            X_train=None,
-            y_train=None,
-            X_valid=None,
-            y_valid=None,
-            w_train=None,
-            w_valid=None,
-            train_ds=None,
-            valid_ds=None,
-            valid_weights=None,
-            class_counts=self.class_counts_,
-            n_features=state["net"].get("module__n_features", self.n_features_in_),
-            seed=0,
-            rng=None,
-            sampler=None,
+        # No training data: the hooks see a state without folds.
+        data = FitState.for_loading(
+            self.class_counts_,
+            state["net"].get("module__n_features", self.n_features_in_),
         )
         self.net_ = self._build_net(data)
         self.net_.initialize()
@@ -515,17 +556,14 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _release_fit_data(self):
-        """Drop the net's references to the fit's data.
+        """Drop the net's and its callbacks' references to the fit's data.
 
-        The net holds the validation fold (``train_split``) and its weights, and
-        the sampler the training labels: a fitted model must not carry them
-        into pickles or saved files.
+        The net holds the validation fold (``train_split``), its weights and
+        the sampler (the training labels), a method's net may hold more
+        (``fit_data_attributes``), and callbacks may hold some too: a fitted
+        model must not carry them into pickles or saved files.
         """
-        self.net_.train_split = None
-        self.net_.iterator_train__sampler = None
-        self.net_.valid_sample_weight = None
-        art = dict(self.net_.callbacks_)["art"]
-        art.sampler = art.sample_weight = None
+        self.net_.release_fit_data()
 
     @property
     def history_(self):

@@ -10,9 +10,10 @@ from skorch.callbacks import (
     PrintLog,
     ProgressBar,
 )
+from skorch.utils import to_tensor
 
-from .._art._callback import ARTCallback
 from ._data import ArrayDataset, BatchIterator
+from ._loss import per_row_loss
 
 
 def softmax(logits):
@@ -57,10 +58,13 @@ class Net(NeuralNetClassifier):
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
         # Batch losses can wait for the end of the epoch when no callback
-        # reads them during it (ART's reads the predictions only, a learning
-        # rate stepped per epoch nothing; a progress bar reads the losses).
+        # reads them during it (the class scoring reads the predictions only,
+        # a learning rate stepped per epoch nothing; a progress bar reads the
+        # losses).
+        # A callback says so with ``reads_batch_loss = False``; one that does
+        # not is assumed to read them (skorch's own contract).
         self._deferred_losses = all(
-            isinstance(cb, ARTCallback)
+            getattr(cb, "reads_batch_loss", True) is False
             or (isinstance(cb, LRScheduler) and cb.step_every == "epoch")
             for cb in self._batch_hooks["on_batch_end"]
         )
@@ -89,16 +93,30 @@ class Net(NeuralNetClassifier):
     # order) when the fit is weighted; the estimator sets it.
     valid_sample_weight = None
 
+    # Attributes that hold the fit's data, dropped by ``release_fit_data``; a
+    # method's net adds its own.
+    fit_data_attributes = (
+        "train_split",
+        "iterator_train__sampler",
+        "valid_sample_weight",
+    )
+
+    def release_fit_data(self):
+        """Drop every reference to the fit's data: the net's and its callbacks'."""
+        for name in self.fit_data_attributes:
+            setattr(self, name, None)
+        for _, cb in getattr(self, "callbacks_", []):
+            release = getattr(cb, "release_fit_data", None)
+            if release is not None:
+                release()
+
     def get_loss(self, y_pred, y_true, X=None, training=False):
         weights = self.valid_sample_weight
         criterion = self.criterion_
         if training or weights is None or not hasattr(criterion, "reduction"):
             return super().get_loss(y_pred, y_true, X=X, training=training)
-        reduction, criterion.reduction = criterion.reduction, "none"
-        try:
-            losses = super().get_loss(y_pred, y_true, X=X, training=False)  # (B,)
-        finally:
-            criterion.reduction = reduction
+        y_true = to_tensor(y_true, device=self.device)
+        losses = per_row_loss(criterion, y_pred, y_true)  # (B,)
         return self.weighted_valid_loss(losses)
 
     def weighted_valid_loss(self, losses):
@@ -172,5 +190,5 @@ class Net(NeuralNetClassifier):
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
             ("valid_loss", PassthroughScoring(name="valid_loss")),
             *([("progress_bar", log)] if log else []),
-            ("print_log", PrintLog(keys_ignored=["class_scores", "p", "art_refresh"])),
+            ("print_log", PrintLog()),
         ]

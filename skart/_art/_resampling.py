@@ -1,0 +1,56 @@
+"""ART's resampling as a part that any network estimator can take.
+
+A network estimator takes it by listing :class:`ARTResampling` before
+:class:`~skart._nn._estimator.BaseNetClassifier` among its bases and its
+parameters ``art``, ``c``, ``bf`` and ``smooth`` in its signature. The part
+draws the training fold by class through a :class:`ClassDistributionSampler`
+and replaces the core's class scoring with :class:`ARTCallback`, which scores
+the same classes and refreshes the sampler's distribution from the scores.
+"""
+
+from numbers import Integral, Real
+
+from sklearn.utils._param_validation import Interval
+
+from .._nn._sampler import ClassDistributionSampler
+from ._callback import ARTCallback
+
+
+class ARTResampling:
+    """Mixin: ART's class sampler and callback for a network estimator."""
+
+    _art_constraints: dict = {
+        "art": ["boolean"],
+        "c": [Interval(Real, 0, 1, closed="both")],
+        "bf": [Interval(Integral, 1, None, closed="left")],
+        "smooth": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def _class_sampler(self, state):
+        if not self.art:
+            return super()._class_sampler(state)
+        return ClassDistributionSampler(
+            state.y_train,
+            n_classes=len(state.class_counts),
+            random_state=state.seed,
+            sample_weight=state.w_train,
+        )
+
+    def _prepare_fit(self, state):
+        super()._prepare_fit(state)
+        if state.warm is not None and self.art:
+            # ART goes on from the distribution it ended with.
+            state.sampler.set_distribution(state.warm["sampling_distribution_"])
+
+    def _scoring_callback(self, state):
+        # Without resampling (art=False) the callback still scores the classes,
+        # so the baseline has the same history as an ART run.
+        return "art", ARTCallback(
+            state.sampler if self.art else None,
+            c=self.c,
+            bf=self.bf,
+            metric=self.metric,
+            smooth=self.smooth,
+            sample_weight=state.valid_weights,
+            distributed=state.ddp is not None,
+        )

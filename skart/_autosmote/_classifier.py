@@ -150,8 +150,9 @@ class AutoSMOTEClassifier(ARTResampling, BaseNetClassifier):
         validation rows (with ``art=True``; see :class:`ARTClassifier`).
     validation_fraction : float in (0, 1), default=0.15
         Share of each class held out for the validation fold.
-    criterion : torch.nn.Module class, default=None
-        Loss class; it is built with ``reduction="none"``. ``None`` means
+    criterion : torch.nn.Module class or instance, default=None
+        Loss with a ``reduction`` attribute (as torch's losses have): the
+        synthetic rows' losses are weighted row by row. ``None`` means
         cross-entropy.
     optimizer : torch.optim.Optimizer class, default=torch.optim.Adam
         One optimizer for the classifier and the decision networks.
@@ -261,13 +262,8 @@ class AutoSMOTEClassifier(ARTResampling, BaseNetClassifier):
     """
 
     _parameter_constraints: dict = {
-        **{
-            k: v
-            for k, v in BaseNetClassifier._parameter_constraints.items()
-            if k != "criterion"
-        },
+        **BaseNetClassifier._parameter_constraints,
         **ARTResampling._art_constraints,
-        "criterion": [None, type],
         "variant": [StrOptions({"self", "cohort"})],
         "n_cohorts": [Interval(Integral, 1, None, closed="left")],
         "k_max": [Interval(Integral, 1, None, closed="left")],

@@ -8,6 +8,7 @@ from skorch.callbacks import (
     Callback,
 )
 
+from .._nn._lookahead import lookahead_params
 from .._nn._loss import per_row_loss
 from .._nn._net import Net
 from ._decision_nets import decision_logits, entropy_sum
@@ -185,12 +186,10 @@ class AutoSMOTENet(Net):
         # descend the validation loss of the classifier after one look-ahead
         # step, theta' = theta - lr * grad_theta L_train(theta, phi) (DARTS'
         # second-order step, through torch.func.functional_call).
-        names, params = zip(
-            *((n, p) for n, p in self.module_.named_parameters() if p.requires_grad)
-        )
+        params = [p for p in self.module_.parameters() if p.requires_grad]
         grads = torch.autograd.grad(loss, params, create_graph=True)
         step = self.optimizer_.param_groups[0]["lr"]
-        lookahead = {n: p - step * g for n, p, g in zip(names, params, grads)}
+        lookahead = lookahead_params(self.module_, grads, step)
         X_valid, y_valid = self.valid
         rows = torch.randint(len(y_valid), (self.batch_size,), device=y_valid.device)
         logits = torch.func.functional_call(self.module_, lookahead, (X_valid[rows],))

@@ -1,4 +1,9 @@
-"""The one-step functional look-ahead of a network's parameters."""
+"""The one-step functional look-ahead of a network's parameters.
+
+EGA's meta step and AutoSMOTE's bilevel objective both differentiate a
+validation loss through one gradient step of the network; both take the
+step's parameters from :func:`lookahead_params`.
+"""
 
 import torch
 

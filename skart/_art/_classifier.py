@@ -8,10 +8,12 @@ sampler and callback that the base adds when ``art=True``.
 import torch
 from sklearn.base import _fit_context
 
+from .._nn._docs import CORE_PARAMETERS, Substitution
 from .._nn._estimator import BaseNetClassifier
-from ._resampling import ARTResampling
+from ._resampling import ART_PARAMETERS, ARTResampling
 
 
+@Substitution(CORE_PARAMETERS, ART_PARAMETERS)
 class ARTClassifier(ARTResampling, BaseNetClassifier):
     """Neural network classifier trained with Adaptive Resampling-based Training.
 
@@ -33,88 +35,10 @@ class ARTClassifier(ARTResampling, BaseNetClassifier):
 
     Parameters
     ----------
-    module : torch.nn.Module class or instance, default=None
-        The network; it must return logits of shape ``(n, n_classes)``.
-        ``None`` means :class:`MLP`. A class whose ``__init__`` takes
-        ``n_features`` or ``n_classes`` gets them from the data unless they
-        are set as ``module__n_features`` / ``module__n_classes``.
-    c : float in [0, 1], default=0.5
-        Weight of the empirical class prior in the sampling distribution;
-        ``c=1`` samples by the prior, ``c=0`` by difficulty alone.
-    bf : int >= 1, default=1
-        Boost frequency: epochs between two refreshes of the distribution.
-    metric : {"f1", "recall", "precision"} or callable, default="f1"
-        Per-class control metric on the validation fold. A callable is called
-        as ``metric(y_true, y_pred, labels=labels)`` with class indices and
-        must return one score in [0, 1] per class (higher is better), e.g.
-        ``functools.partial(fbeta_score, beta=2, average=None, zero_division=0)``.
-    smooth : float >= 0, default=1.0
-        Before each refresh, each class's score is shrunk towards the mean
-        score of the scored classes with a prior worth ``smooth`` validation
-        rows, ``(n * f + smooth * mean(f)) / (n + smooth)`` for a class of
-        ``n`` validation rows (as :class:`~sklearn.preprocessing.TargetEncoder`
-        smooths category means). A class with one missed validation row then
-        no longer takes the largest sampling share on the evidence of one
-        prediction; classes with many rows keep their scores. 0 uses the raw
-        scores. The user guide has the measurements behind the default.
     art : bool, default=True
         Resample with ART. ``False`` trains the same network on the same
         folds with plain shuffling: the baseline that isolates ART's effect
         (the per-class metric is still recorded in the history).
-    validation_fraction : float in (0, 1), default=0.15
-        Share of each class held out for the validation fold, used by ART and
-        early stopping. A class too small for one validation row stays whole
-        in training and gets a neutral weight.
-    criterion : torch.nn.Module class or instance, default=None
-        Loss on ``(logits, target)``. ``None`` means cross-entropy. A class
-        whose ``__init__`` takes ``class_counts`` gets the training fold's
-        class counts (see :mod:`skart.losses`).
-    optimizer : torch.optim.Optimizer class, default=torch.optim.AdamW
-        AdamW and Adam run fused kernels unless ``optimizer__fused`` is set.
-    lr : float, default=1e-3
-        Learning rate.
-    max_epochs : int, default=100
-        Maximum number of epochs.
-    batch_size : int, default=128
-        Training minibatch size. Validation and prediction run in batches of
-        ``4 * batch_size`` unless ``iterator_valid__batch_size`` is set.
-    patience : int or None, default=10
-        Early stopping patience in epochs on what ``monitor`` watches (the best
-        weights are restored); ``None`` trains for ``max_epochs``.
-    monitor : {"loss", "metric", "loss_or_metric"}, default="loss"
-        What early stopping watches on the validation fold, and which epoch's
-        weights it restores. ``"loss"``: the loss. ``"metric"``: the mean of
-        the per-class ``metric`` (macro F1 by default). ``"loss_or_metric"``:
-        training goes on while either improves, and the best metric epoch is
-        restored (the metric alone stops on the majority-class plateau of the
-        first epochs). The user guide has the measurements.
-    decision : {"argmax", "tuned"}, default="argmax"
-        The rule of ``predict``. ``"argmax"``: the most probable class.
-        ``"tuned"``: per-class offsets on the log-probabilities, fitted after
-        training to maximise the mean per-class ``metric`` on the validation
-        fold (for two classes, a decision threshold on the positive class's
-        probability), ties kept at the argmax rule. ``predict_proba`` is the
-        network's softmax either way. The user guide has the measurements
-        behind the default.
-    lr_schedule : {"cosine"} or None, default="cosine"
-        Cosine annealing of the learning rate over ``max_epochs``.
-    device : str or torch.device, default="cpu"
-        Where the network trains. With a GPU, dense training data are moved
-        there once and batches are indexed in place.
-    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
-        Extra callbacks, run after ART's.
-    verbose : int, default=0
-        0 is silent, 1 prints an epoch table (with ART's refreshes: the class
-        with the largest sampling share), 2 adds a progress bar.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the split, the sampling and torch (initial weights, dropout) so
-        that ``fit`` is reproducible on CPU.
-    warm_start : bool, default=False
-        If True, a second ``fit`` continues the fitted network: its weights,
-        the optimiser's state, ART's sampling distribution and the history
-        go on for ``max_epochs`` more epochs (with a new cosine cycle from
-        ``lr`` and early stopping counted afresh). The data must have the
-        same features and classes; the validation fold is drawn again.
     distributed : bool, default=False
         Train one model data-parallel on every process of a
         ``torch.distributed`` process group (start the script with
@@ -127,9 +51,6 @@ class ARTClassifier(ARTResampling, BaseNetClassifier):
         read by early stopping are those of the whole fold, so every rank
         ends with the same fitted estimator. ``batch_size`` is per process.
         See the "Scaling out" page of the documentation.
-    **kwargs
-        Routed parameters: ``module__*``, ``criterion__*``, ``optimizer__*``,
-        ``iterator_train__*``, ``iterator_valid__*``, ``callbacks__*``.
 
     Attributes
     ----------

@@ -54,3 +54,34 @@ class ARTResampling:
             sample_weight=state.valid_weights,
             distributed=state.ddp is not None,
         )
+
+
+# ART's parameters, documented once for every estimator that takes the part
+# (see skart._nn._docs.Substitution).
+ART_PARAMETERS = {
+    "art": (
+        "bool",
+        """Draw the training rows by class with ART's sampler, its distribution
+refreshed from the per-class validation scores. ``False`` shuffles plainly
+(the per-class metric is still recorded in the history).""",
+    ),
+    "c": (
+        "float in [0, 1]",
+        """Weight of the empirical class prior in ART's sampling distribution;
+``c=1`` samples by the prior, ``c=0`` by difficulty alone.""",
+    ),
+    "bf": (
+        "int >= 1",
+        "ART's boost frequency: epochs between two refreshes of the distribution.",
+    ),
+    "smooth": (
+        "float >= 0",
+        """Before each refresh, each class's score is shrunk towards the mean
+score of the scored classes with a prior worth ``smooth`` validation rows,
+``(n * f + smooth * mean(f)) / (n + smooth)`` for a class of ``n`` validation
+rows (as :class:`~sklearn.preprocessing.TargetEncoder` smooths category
+means). A class with one missed validation row then no longer takes the
+largest sampling share on the evidence of one prediction. 0 uses the raw
+scores. The user guide has the measurements behind the default.""",
+    ),
+}

@@ -25,13 +25,15 @@ from imblearn.utils import check_sampling_strategy
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._art._resampling import ARTResampling
+from .._art._resampling import ART_PARAMETERS, ARTResampling
+from .._nn._docs import CORE_PARAMETERS, Substitution
 from .._nn._estimator import BaseNetClassifier
 from ._decision_nets import DecisionNets, decision_distributions
 from ._net import AutoSMOTENet, DecisionMonitor, SeedPool, temperature_schedule
 from ._synthesis import AGGREGATIONS, class_neighbors
 
 
+@Substitution(CORE_PARAMETERS, ART_PARAMETERS)
 class AutoSMOTEClassifier(ARTResampling, BaseNetClassifier):
     """Neural network classifier trained with oversampling decisions learned end to end.
 
@@ -139,17 +141,6 @@ class AutoSMOTEClassifier(ARTResampling, BaseNetClassifier):
         Draw the real rows with ART's class sampler (see
         :class:`ARTClassifier`) in addition; use a ``sampling_strategy``
         below balance with it.
-    c : float in [0, 1], default=0.5
-        ART's prior weight (with ``art=True``).
-    bf : int >= 1, default=1
-        ART's boost frequency (with ``art=True``).
-    metric : {"f1", "recall", "precision"} or callable, default="f1"
-        Per-class metric on the validation fold, recorded in the history.
-    smooth : float >= 0, default=1.0
-        ART's shrinkage of the per-class scores towards their mean, in
-        validation rows (with ``art=True``; see :class:`ARTClassifier`).
-    validation_fraction : float in (0, 1), default=0.15
-        Share of each class held out for the validation fold.
     criterion : torch.nn.Module class or instance, default=None
         Loss with a ``reduction`` attribute (as torch's losses have): the
         synthetic rows' losses are weighted row by row. ``None`` means
@@ -165,27 +156,6 @@ class AutoSMOTEClassifier(ARTResampling, BaseNetClassifier):
     patience : int or None, default=None
         Early stopping patience on what ``monitor`` watches; ``None`` trains
         for ``max_epochs``.
-    monitor : {"loss", "metric", "loss_or_metric"}, default="loss"
-        What early stopping watches on the validation fold, as in
-        :class:`~skart.ARTClassifier`: the loss, the mean per-class
-        ``metric``, or either (training goes on while one improves; the best
-        metric epoch is restored).
-    lr_schedule : {"cosine"} or None, default=None
-        Cosine annealing of the learning rate over ``max_epochs``.
-    device : str or torch.device, default="cpu"
-        Where the networks train.
-    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
-        Extra callbacks.
-    verbose : int, default=0
-        0 is silent, 1 prints an epoch table, 2 adds a progress bar.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the split, the draws and torch, so that ``fit`` is reproducible
-        on CPU.
-    decision : {"argmax", "tuned"}, default="argmax"
-        The rule of ``predict``: the most probable class, or per-class offsets
-        on the log-probabilities fitted on the validation fold after training
-        (a decision threshold for two classes), as in
-        :class:`~skart.ARTClassifier`.
     warm_start : bool, default=False
         If True, a second ``fit`` continues the fitted classifier *and*
         decision networks (``net_.generator_``): their weights, the shared
@@ -195,9 +165,6 @@ class AutoSMOTEClassifier(ARTResampling, BaseNetClassifier):
         features and classes, and the parameters the same networks
         (``k_max``, ``aggregations``, ``variant``, ...); the validation fold,
         the seeds and their neighbours are drawn from the new data.
-    **kwargs
-        Routed parameters: ``module__*``, ``optimizer__*``,
-        ``iterator_train__*``, ``iterator_valid__*``, ``callbacks__*``.
 
     Attributes
     ----------

@@ -18,13 +18,15 @@ import torch
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval
 
-from .._art._resampling import ARTResampling
+from .._art._resampling import ART_PARAMETERS, ARTResampling
 from .._nn._data import ArrayDataset
+from .._nn._docs import CORE_PARAMETERS, Substitution
 from .._nn._estimator import BaseNetClassifier
 from ._meta import IndexStream, MetaState, WeightedIndexStream
 from ._net import EGAMonitor, EGANet
 
 
+@Substitution(CORE_PARAMETERS, ART_PARAMETERS)
 class EGAClassifier(ARTResampling, BaseNetClassifier):
     """Neural network classifier with minority points learned by explicit gradients (EGA).
 
@@ -84,15 +86,6 @@ class EGAClassifier(ARTResampling, BaseNetClassifier):
     art : bool, default=False
         Draw the real batches of both phases with ART's sampler
         (:class:`ClassDistributionSampler`, updated from the validation fold).
-    c : float in [0, 1], default=0.5
-        ART's weight of the class prior (only with ``art=True``).
-    bf : int >= 1, default=1
-        ART's boost frequency in epochs.
-    metric : {"f1", "recall", "precision"} or callable, default="f1"
-        ART's per-class metric, recorded in the history in any case.
-    smooth : float >= 0, default=1.0
-        ART's shrinkage of the per-class scores towards their mean, in
-        validation rows (only with ``art=True``; see :class:`ARTClassifier`).
     validation_fraction : float in (0, 1), default=0.25
         Share of each class held out for the validation fold, which drives
         the points' gradient and the epoch selection (the paper's 60/20 of
@@ -111,25 +104,8 @@ class EGAClassifier(ARTResampling, BaseNetClassifier):
         Early stopping patience on what ``monitor`` watches, in each phase
         (``None``: no early stopping). The weights kept are those of the
         best validation AP either way.
-    monitor : {"loss", "metric", "loss_or_metric"}, default="loss"
-        What early stopping watches on the validation fold, as in
-        :class:`ARTClassifier`: the loss, the mean per-class ``metric``, or
-        either (training goes on while one improves).
     lr_schedule : {"cosine"} or None, default=None
         Cosine annealing of phase 1's learning rate over ``pretrain_epochs``.
-    device : str or torch.device, default="cpu"
-        Where the network and the points live.
-    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
-        Extra callbacks.
-    verbose : int, default=0
-        0 is silent, 1 prints an epoch table, 2 adds a progress bar.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the split, the batches, the points' sampling and torch.
-    decision : {"argmax", "tuned"}, default="argmax"
-        The rule of ``predict``: the most probable class, or per-class offsets
-        on the log-probabilities fitted on the validation fold after training
-        (a decision threshold for two classes), as in
-        :class:`ARTClassifier`.
     warm_start : bool, default=False
         If True, a second ``fit`` continues the fitted network (its weights,
         phase 1's optimiser state and the history) and the learned points:
@@ -138,9 +114,6 @@ class EGAClassifier(ARTResampling, BaseNetClassifier):
         weights and starting copies) for ``max_epochs`` more epochs. The
         data must have the same features and classes; the validation fold is
         drawn again. ``best_epoch_`` counts rows of the whole history.
-    **kwargs
-        Routed parameters: ``module__*``, ``criterion__*``, ``optimizer__*``,
-        ``iterator_train__*``, ``iterator_valid__*``, ``callbacks__*``.
 
     Attributes
     ----------

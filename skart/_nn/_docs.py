@@ -1,0 +1,203 @@
+"""Parameter documentation shared by the network estimators, written once.
+
+A network estimator's docstring documents its own parameters, and those of
+the shared ones it describes differently (EGA's ``lr`` is phase 1's, say).
+:class:`Substitution` fills in the others from a table of shared entries, in
+the order of the estimator's signature, with the default read from that
+signature, as imbalanced-learn's ``Substitution`` fills its docstrings.
+"""
+
+import inspect
+import re
+
+# name -> (type, description). The default is read from the signature.
+CORE_PARAMETERS = {
+    "module": (
+        "torch.nn.Module class or instance",
+        """The network; it must return logits of shape ``(n, n_classes)``.
+``None`` means :class:`~skart.MLP`. A class whose ``__init__`` takes
+``n_features`` or ``n_classes`` gets them from the data unless they are set
+as ``module__n_features`` / ``module__n_classes``.""",
+    ),
+    "metric": (
+        '{"f1", "recall", "precision"} or callable',
+        """Per-class metric on the validation fold, recorded in the history
+(``class_scores``, and their mean as ``valid_<metric>``), watched by
+``monitor="metric"`` and maximised by ``decision="tuned"``. A callable is
+called as ``metric(y_true, y_pred, labels=labels)`` with class indices and
+must return one score in [0, 1] per class (higher is better), e.g.
+``functools.partial(fbeta_score, beta=2, average=None, zero_division=0)``.""",
+    ),
+    "validation_fraction": (
+        "float in (0, 1)",
+        """Share of each class held out for the validation fold, used by the
+per-class scores, early stopping and the decision rule. A class too small for
+one validation row stays whole in training.""",
+    ),
+    "criterion": (
+        "torch.nn.Module class or instance",
+        """Loss on ``(logits, target)``. ``None`` means cross-entropy. A class
+whose ``__init__`` takes ``class_counts`` gets the training fold's class
+counts (see :mod:`skart.losses`).""",
+    ),
+    "optimizer": (
+        "torch.optim.Optimizer class",
+        "AdamW and Adam run fused kernels unless ``optimizer__fused`` is set.",
+    ),
+    "lr": ("float", "Learning rate."),
+    "max_epochs": ("int", "Maximum number of epochs."),
+    "batch_size": (
+        "int",
+        """Training minibatch size. Validation and prediction run in batches of
+``4 * batch_size`` unless ``iterator_valid__batch_size`` is set.""",
+    ),
+    "patience": (
+        "int or None",
+        """Early stopping patience in epochs on what ``monitor`` watches (the
+best weights are restored); ``None`` trains for ``max_epochs``.""",
+    ),
+    "monitor": (
+        '{"loss", "metric", "loss_or_metric"}',
+        """What early stopping watches on the validation fold, and which
+epoch's weights it restores. ``"loss"``: the loss. ``"metric"``: the mean of
+the per-class ``metric`` (macro F1 by default). ``"loss_or_metric"``:
+training goes on while either improves, and the best metric epoch is restored
+(the metric alone stops on the majority-class plateau of the first epochs).
+The user guide has the measurements.""",
+    ),
+    "decision": (
+        '{"argmax", "tuned"}',
+        """The rule of ``predict``. ``"argmax"``: the most probable class.
+``"tuned"``: per-class offsets on the log-probabilities, fitted after
+training to maximise the mean per-class ``metric`` on the validation fold
+(for two classes, a decision threshold on the positive class's probability),
+ties kept at the argmax rule. ``predict_proba`` is the network's softmax
+either way. The user guide has the measurements behind the default.""",
+    ),
+    "lr_schedule": (
+        '{"cosine"} or None',
+        "Cosine annealing of the learning rate over ``max_epochs``.",
+    ),
+    "device": (
+        "str or torch.device",
+        """Where the network trains. With a GPU, dense training data are moved
+there once and batches are indexed in place.""",
+    ),
+    "callbacks": (
+        "list of skorch callbacks or (name, callback) tuples",
+        "Extra callbacks, run after the estimator's own.",
+    ),
+    "verbose": (
+        "int",
+        "0 is silent, 1 prints an epoch table, 2 adds a progress bar.",
+    ),
+    "random_state": (
+        "int, RandomState instance or None",
+        """Seeds the split, the sampling and torch (initial weights, dropout)
+so that ``fit`` is reproducible on CPU.""",
+    ),
+    "warm_start": (
+        "bool",
+        """If True, a second ``fit`` continues the fitted network: its
+weights, the optimiser's state and the history go on for ``max_epochs`` more
+epochs (with a new cosine cycle from ``lr`` and early stopping counted
+afresh). The data must have the same features and classes; the validation
+fold is drawn again.""",
+    ),
+    "distributed": (
+        "bool",
+        """Train one model data-parallel on every process of a
+``torch.distributed`` process group (start the script with ``torchrun`` and
+call ``torch.distributed.init_process_group`` before ``fit``). See the
+"Scaling out" page of the documentation.""",
+    ),
+    "**kwargs": (
+        None,
+        """Routed parameters: ``module__*``, ``criterion__*``,
+``optimizer__*``, ``iterator_train__*``, ``iterator_valid__*``,
+``callbacks__*``.""",
+    ),
+}
+
+_SECTION = re.compile(r"^( *)Parameters\n\1-{10}\n", re.MULTILINE)
+_ENTRY = re.compile(r"^(\*{0,2}\w+)(?: : .*)?$")
+
+
+def _default_text(value):
+    if isinstance(value, type):
+        module = value.__module__
+        if module.startswith("torch.optim"):
+            module = "torch.optim"
+        return f"{module}.{value.__qualname__}"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return repr(value)
+
+
+def _entries(lines, indent):
+    """The entries of a Parameters section, name -> list of lines, in order."""
+    entries, name = {}, None
+    for line in lines:
+        body = line[len(indent) :] if line.startswith(indent) else line.strip()
+        match = _ENTRY.match(body) if not body.startswith(" ") else None
+        if match and line.strip():
+            name = match.group(1)
+            entries[name] = [line]
+        elif name is not None:
+            entries[name].append(line)
+    return entries
+
+
+class Substitution:
+    """Fill in a class docstring's Parameters section from shared entries.
+
+    Parameters
+    ----------
+    *tables : dict
+        Shared entries, ``name -> (type, description)``; later tables win.
+        The type ``None`` writes the name alone (``**kwargs``).
+    """
+
+    def __init__(self, *tables):
+        self.shared = {k: v for table in tables for k, v in table.items()}
+
+    def __call__(self, cls):
+        cls.__doc__ = self.fill(cls.__doc__, inspect.signature(cls.__init__))
+        return cls
+
+    def fill(self, doc, signature):
+        """``doc`` with the signature's shared parameters documented."""
+        match = _SECTION.search(doc)
+        if match is None:
+            raise ValueError("the docstring has no Parameters section to fill")
+        indent = match.group(1)
+        start = match.end()
+        # The section ends at the next header (a line of dashes under a title).
+        rest = doc[start:].split("\n")
+        end = len(rest)
+        for i in range(1, len(rest)):
+            if re.fullmatch(indent + r"-{3,}", rest[i]):
+                end = i - 1
+                break
+        own = _entries(rest[:end], indent)
+        lines = []
+        for param in signature.parameters.values():
+            if param.name == "self":
+                continue
+            name = "**" + param.name if param.kind is param.VAR_KEYWORD else param.name
+            if name in own:
+                block = own[name]
+                while block and not block[-1].strip():
+                    block = block[:-1]
+                lines += block
+                continue
+            if name not in self.shared:
+                raise ValueError(f"parameter {name!r} is documented nowhere")
+            kind, text = self.shared[name]
+            head = name
+            if kind is not None:
+                head = f"{name} : {kind}, default={_default_text(param.default)}"
+            lines.append(indent + head)
+            lines += [indent + "    " + t for t in text.split("\n")]
+        tail = rest[end:]
+        return doc[:start] + "\n".join(lines) + "\n\n" + "\n".join(tail).lstrip("\n")

@@ -252,7 +252,7 @@ def test_points_move_and_history(imbalanced):
     assert clf.best_epoch_ == 4 + int(np.argmax(phase2))
     assert set(clf.synthetic_y_) == {np.argmin(np.bincount(y))}
     # A pickle holds no copy of the best weights or of the points' state.
-    assert dict(clf.net_.callbacks_)["ega"].best_state_ is None
+    assert dict(clf.net_.callbacks_)["ega"].best_model_weights_ is None
     clone = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(clone.predict_proba(X), clf.predict_proba(X))
 

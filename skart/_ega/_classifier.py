@@ -211,6 +211,7 @@ class EGAClassifier(ARTResampling, BaseNetClassifier):
     }
 
     _net_class = EGANet
+    _keeps_best_epoch = True  # by validation AP, within each phase (EGAMonitor)
     _input_checks = {"accept_sparse": False}
 
     def __init__(
@@ -355,10 +356,9 @@ class EGAClassifier(ARTResampling, BaseNetClassifier):
             net.set_params(callbacks__lr_scheduler__T_max=max(self.pretrain_epochs, 1))
         best_epoch = data.warm.get("best_epoch_") if previous else None
         if self.pretrain_epochs > 0:
+            # The monitor restores phase 1's best epoch when it ends.
             self._train_net(data, epochs=self.pretrain_epochs)
-            monitor = dict(net.callbacks_)["ega"]
-            net.module_.load_state_dict(monitor.best_state_)
-            best_epoch = monitor.best_epoch_
+            best_epoch = dict(net.callbacks_)["ega"].best_epoch_
         elif not net.initialized_:
             net.initialize()  # phase 2 from the initial network
         monitor = dict(net.callbacks_)["ega"]
@@ -403,8 +403,8 @@ class EGAClassifier(ARTResampling, BaseNetClassifier):
                 net.partial_fit(data.train_ds, None, epochs=self.max_epochs)
             finally:
                 net.meta = None
-            if monitor.best_state_ is not None:
-                net.module_.load_state_dict(monitor.best_state_)
+            if monitor.best_model_weights_ is not None:
+                # The monitor restored phase 2's best epoch's weights.
                 best_epoch = monitor.best_epoch_
                 Z_best = monitor.best_Z_
             else:

@@ -1,15 +1,11 @@
 """EGA's net (its training step is the meta step while phase 2 runs) and its monitor."""
 
-import copy
-
 import numpy as np
 import torch
 from sklearn.metrics import average_precision_score
-from skorch.callbacks import (
-    Callback,
-)
 from skorch.dataset import unpack_data
 
+from .._nn._callbacks import KeepBestEpoch
 from .._nn._net import Net
 from ._meta import meta_gradients
 
@@ -83,29 +79,37 @@ def validation_ap(y_true, proba, positive, sample_weight=None):
     return float(np.mean(scores))
 
 
-class EGAMonitor(Callback):
+class EGAMonitor(KeepBestEpoch):
     """Record each epoch's phase, validation AP and distance travelled; keep the best epoch.
 
-    Within a phase, the epoch with the highest validation average precision
-    is kept (its weights, and in phase 2 its synthetic points).
+    Within a phase (one training run), the epoch with the highest validation
+    average precision is kept (its weights, and in phase 2 its synthetic
+    points) and restored when the phase ends.
     """
 
-    def __init__(self, positive=None):
+    # The validation predictions are read per batch, the loss is not.
+    reads_batch_loss = False
+
+    def __init__(self, positive=None, sink=print):
+        super().__init__("valid_ap", lower_is_better=False, sink=sink)
         self.positive = positive
 
     def initialize(self):
         self.y_true_, self.proba_ = [], []
-        self.reset()
+        self.best_Z_ = None
         return self
 
     def reset(self):
-        self.best_ap_ = -np.inf
-        self.best_epoch_ = None
-        self.best_state_ = None
+        """Forget the kept weights and points."""
+        self.best_model_weights_ = None
         self.best_Z_ = None
 
-    def on_train_begin(self, net, **kwargs):
+    def release_fit_data(self):
         self.reset()
+
+    def on_train_begin(self, net, **kwargs):
+        super().on_train_begin(net, **kwargs)
+        self.best_Z_ = None
 
     def on_epoch_begin(self, net, **kwargs):
         self.y_true_, self.proba_ = [], []
@@ -134,13 +138,13 @@ class EGAMonitor(Callback):
         history.record("valid_ap", ap)
         if meta is not None:
             history.record("synthetic_distance", meta.distance())
-        if self.best_epoch_ is None or ap > self.best_ap_:
-            self.best_ap_ = ap
-            self.best_epoch_ = len(history)
-            self.best_state_ = copy.deepcopy(net.module_.state_dict())
-            if meta is None:
-                self.best_Z_ = None
-            elif self.best_Z_ is not None and self.best_Z_.shape == meta.Z.shape:
-                self.best_Z_.copy_(meta.Z)  # in place: one copy of the points kept
-            else:
-                self.best_Z_ = meta.Z.clone()
+        super().on_epoch_end(net, **kwargs)
+
+    def on_best_epoch(self, net):
+        meta = getattr(net, "meta", None)
+        if meta is None:
+            self.best_Z_ = None
+        elif self.best_Z_ is not None and self.best_Z_.shape == meta.Z.shape:
+            self.best_Z_.copy_(meta.Z)  # in place: one copy of the points kept
+        else:
+            self.best_Z_ = meta.Z.clone()

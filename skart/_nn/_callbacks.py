@@ -195,6 +195,53 @@ class FiniteLossGuard(Callback):
             )
 
 
+class KeepBestEpoch(EarlyStopping):
+    """Keep the weights of the best epoch by ``monitor``; restore them at the end.
+
+    It never stops training. The first epoch of a training run is the best so
+    far whatever its score; a later one is the best when its score is
+    strictly better (a NaN never is). The weights are kept and restored as
+    skorch's ``EarlyStopping(load_best=True)`` keeps and restores them, the
+    one way skart keeps a best epoch; a subclass keeps more of the best
+    epoch's state in :meth:`on_best_epoch`.
+
+    Parameters
+    ----------
+    monitor : str, default="valid_loss"
+        The history key of the epoch's score.
+    lower_is_better : bool, default=True
+        Whether a lower score is better.
+    sink : callable, default=print
+        Where the restoring message goes when the net is verbose.
+    """
+
+    def __init__(self, monitor="valid_loss", *, lower_is_better=True, sink=print):
+        super().__init__(
+            monitor=monitor,
+            patience=None,
+            threshold=0.0,
+            threshold_mode="abs",
+            lower_is_better=lower_is_better,
+            sink=sink,
+            load_best=True,
+        )
+
+    def _is_score_improved(self, score):
+        return self.best_model_weights_ is None or super()._is_score_improved(score)
+
+    def on_epoch_end(self, net, **kwargs):
+        super().on_epoch_end(net, **kwargs)
+        if self.best_epoch_ == net.history[-1, "epoch"]:
+            self.on_best_epoch(net)
+
+    def on_best_epoch(self, net):
+        """Keep more of the state of a new best epoch (nothing here)."""
+
+    def release_fit_data(self):
+        """Drop the kept weights: a fitted model does not carry them."""
+        self.best_model_weights_ = None
+
+
 class LossOrMetricStopping(EarlyStopping):
     """Stop once neither the validation loss nor the metric has improved for
     ``patience`` epochs; restore the weights of the best metric epoch.
@@ -222,7 +269,8 @@ class LossOrMetricStopping(EarlyStopping):
             self.misses_ = 0
             self.dynamic_threshold_ = self._calc_new_threshold(score)
             self.best_epoch_ = net.history[-1, "epoch"]
-            self.best_model_weights_ = copy.deepcopy(net.module_.state_dict())
+            if self.load_best:
+                self.best_model_weights_ = copy.deepcopy(net.module_.state_dict())
         elif loss_improved:
             self.misses_ = 0
         else:

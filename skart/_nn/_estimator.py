@@ -77,6 +77,9 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         in ``fit_data_attributes`` the attributes that hold training data.
     ``_input_checks`` (attribute)
         Overrides of the input checks, e.g. ``{"accept_sparse": False}``.
+    ``_keeps_best_epoch`` (attribute)
+        True when a callback of the method keeps the best epoch (a
+        :class:`KeepBestEpoch`): early stopping then stops without restoring.
     :meth:`_class_sampler`
         The training fold's class sampler, or None for plain shuffling.
     :meth:`_prepare_fit`
@@ -125,6 +128,10 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
     }
 
     _net_class = Net
+
+    # True when a callback of the method keeps and restores the best epoch
+    # (EGA's, by validation AP): early stopping then stops without restoring.
+    _keeps_best_epoch = False
 
     # Overrides of the input checks (``skart._validation.X_CHECKS``) for fit,
     # the validation set and prediction, e.g. ``{"accept_sparse": False}``.
@@ -281,15 +288,18 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             )
         if self.patience is not None:
             monitor = getattr(self, "monitor", "loss")
+            # A method whose own callback keeps the best epoch (by another
+            # score) has early stopping only stop.
+            load_best = not self._keeps_best_epoch
             if monitor == "loss":
-                stopping = EarlyStopping(patience=self.patience, load_best=True)
+                stopping = EarlyStopping(patience=self.patience, load_best=load_best)
             else:
                 rule = EarlyStopping if monitor == "metric" else LossOrMetricStopping
                 stopping = rule(
                     monitor=f"valid_{scoring[1].metric_name}",
                     lower_is_better=False,
                     patience=self.patience,
-                    load_best=True,
+                    load_best=load_best,
                 )
             callbacks.append(("early_stopping", stopping))
         callbacks.append(("finite_loss", FiniteLossGuard()))

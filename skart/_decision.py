@@ -90,3 +90,22 @@ def tune_offsets(
         if not changed:
             break
     return offsets
+
+
+def binary_threshold(offsets):
+    """The decision threshold on class 1's probability that two offsets make.
+
+    ``log p1 + o1 > log p0 + o0`` holds exactly when ``p1 > 1 / (1 + exp(o1 - o0))``.
+
+    Parameters
+    ----------
+    offsets : array-like of shape (2,)
+        The offsets of classes 0 and 1.
+
+    Returns
+    -------
+    threshold : float
+        The probability of class 1 above which ``predict`` says class 1.
+    """
+    b = offsets[1] - offsets[0]
+    return float(1.0 / (1.0 + np.exp(b)))

@@ -12,7 +12,6 @@ from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval
 
-from .._nn._sampler import ClassDistributionSampler
 from ._callback import ARTCallback
 
 
@@ -29,12 +28,7 @@ class ARTResampling:
     def _class_sampler(self, state):
         if not self.art:
             return super()._class_sampler(state)
-        return ClassDistributionSampler(
-            state.y_train,
-            n_classes=len(state.class_counts),
-            random_state=state.seed,
-            sample_weight=state.w_train,
-        )
+        return state.class_sampler()
 
     def _prepare_fit(self, state):
         super()._prepare_fit(state)

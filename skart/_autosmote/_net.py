@@ -12,7 +12,7 @@ from .._nn._lookahead import lookahead_params
 from .._nn._loss import per_row_loss
 from .._nn._net import Net
 from ._decision_nets import decision_logits, entropy_sum
-from ._synthesis import AGGREGATIONS, synthesize
+from ._synthesis import AGGREGATIONS, neighbor_masks, synthesize
 
 # -- training ---------------------------------------------------------------
 
@@ -46,14 +46,12 @@ class SeedPool:
         self.source_rows = source_rows  # (n_pool,) or None
         self.y = y  # (n_pool,)
         # Missing neighbours (-1) point at the seed itself: their k are masked.
-        own = torch.arange(len(y), device=X.device)[:, None]
-        self.neighbors = torch.where(neighbors >= 0, neighbors, own)
-        self.n_neighbors = n_neighbors
-        self.k_mask = (
-            torch.arange(neighbors.shape[1], device=X.device)[None, :]
-            < n_neighbors[:, None]
+        padded, k_mask = neighbor_masks(
+            neighbors.cpu().numpy(), n_neighbors.cpu().numpy()
         )
-        self.k_mask[:, 0] |= n_neighbors == 0  # keep a finite softmax; see below
+        self.neighbors = torch.from_numpy(padded).to(X.device)
+        self.n_neighbors = n_neighbors
+        self.k_mask = torch.from_numpy(k_mask).to(X.device)
         self.rows = {c: torch.nonzero(y == c)[:, 0] for c in budgets}
         # Seeds are drawn in proportion to the rows' sample weights, if any.
         self.row_weights = (

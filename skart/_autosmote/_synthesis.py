@@ -226,3 +226,29 @@ def synthesize(
     z = torch.where((n_neighbors == 0)[:, None], x, z)
     logits.update(draw_participation=yo[:, 1], draw_k=yk, draw_aggregation=ya)
     return z, logits
+
+
+def neighbor_masks(neighbors, n_neighbors):
+    """Neighbours padded with the seed itself, and the feasible ``k`` of each seed.
+
+    Parameters
+    ----------
+    neighbors : ndarray of shape (n, k_max)
+        Neighbour rows from :func:`class_neighbors` (-1 where missing).
+    n_neighbors : ndarray of shape (n,)
+        Neighbours each row has.
+
+    Returns
+    -------
+    padded : ndarray of shape (n, k_max)
+        ``neighbors`` with a missing neighbour pointing at the seed itself.
+    k_mask : ndarray of bool of shape (n, k_max)
+        Whether ``k = 1 .. k_max`` neighbours are feasible. A seed without
+        neighbour (a one-row class) keeps ``k = 1`` open, for a finite
+        softmax; its synthetic rows are copies of itself.
+    """
+    own = np.arange(len(neighbors))[:, None]
+    padded = np.where(neighbors >= 0, neighbors, own)
+    k_mask = np.arange(neighbors.shape[1])[None, :] < n_neighbors[:, None]
+    k_mask[:, 0] |= n_neighbors == 0
+    return padded, k_mask

@@ -20,9 +20,9 @@ import torch.distributed as dist
 from skorch.callbacks import Callback
 from torch.nn.parallel import DistributedDataParallel
 
+from .._decision import binary_threshold
 from .._metrics import class_counts, class_scores, scores_from_counts
 from .._validation import draw_seed
-from ._sampler import ClassDistributionSampler
 
 RUN_WITH = (
     "Start the script on every process with torchrun (e.g. `torchrun "
@@ -323,14 +323,7 @@ class DistributedFit:
         W, r = self.world_size, self.rank
         check_world_size(W, len(data.y_train), len(data.y_valid))
         if data.sampler is not None:
-            data.sampler = ClassDistributionSampler(
-                data.y_train,
-                n_classes=len(data.class_counts),
-                random_state=data.seed,
-                sample_weight=data.w_train,
-                num_replicas=W,
-                rank=r,
-            )
+            # Built sharded by the estimator (FitState.class_sampler).
             self.train_sampler = data.sampler
         else:
             self.train_sampler = ShardedShuffle(len(data.y_train), data.seed, W, r)
@@ -373,8 +366,7 @@ class DistributedFit:
         offsets = broadcast(estimator.decision_offsets_)
         estimator.decision_offsets_ = offsets
         if hasattr(estimator, "decision_threshold_"):
-            b = offsets[1] - offsets[0]
-            estimator.decision_threshold_ = float(1.0 / (1.0 + np.exp(b)))
+            estimator.decision_threshold_ = binary_threshold(offsets)
 
 
 def _device(data):

@@ -30,7 +30,7 @@ from skorch.helper import predefined_split
 from skorch.history import History
 from tqdm.auto import tqdm
 
-from .._decision import tune_offsets
+from .._decision import binary_threshold, tune_offsets
 from .._validation import (
     accepts,
     check_weights,
@@ -45,7 +45,6 @@ from ._distributed import DistributedFit
 from ._net import Net, softmax
 from ._network import MLP
 from ._persistence import load_state, save_fitted
-from ._sampler import ClassDistributionSampler
 from ._state import FitState
 
 # Parameters of the wrapped net that are given flat, skorch-style, as
@@ -192,14 +191,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
 
     def _class_sampler(self, state):
         """The training fold's class sampler: by weight in a weighted fit."""
-        if state.w_train is None:
-            return None
-        return ClassDistributionSampler(
-            state.y_train,
-            n_classes=len(state.class_counts),
-            random_state=state.seed,
-            sample_weight=state.w_train,
-        )
+        return None if state.w_train is None else state.class_sampler()
 
     def _prepare_fit(self, state):
         """Put a warm start's carried state into effect (``state.warm``)."""
@@ -496,8 +488,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
                 sample_weight=data.w_valid,
             )
         if n_classes == 2:
-            b = self.decision_offsets_[1] - self.decision_offsets_[0]
-            self.decision_threshold_ = float(1.0 / (1.0 + np.exp(b)))
+            self.decision_threshold_ = binary_threshold(self.decision_offsets_)
 
     # -- persistence --------------------------------------------------------
 

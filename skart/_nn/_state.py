@@ -6,6 +6,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from ._sampler import ClassDistributionSampler
+
 
 @dataclass(eq=False)
 class FitState:
@@ -71,6 +73,31 @@ class FitState:
     sampler: Any = None
     ddp: Any = None
     warm: dict | None = None
+
+    def class_sampler(self, seed=None):
+        """A class sampler of the training fold, sharded under ``distributed=True``.
+
+        Parameters
+        ----------
+        seed : int, default=None
+            Its random state; None takes the fit's ``seed``.
+
+        Returns
+        -------
+        sampler : ClassDistributionSampler
+            Drawing by the class prior (by weight in a weighted fit) until its
+            distribution is set.
+        """
+        shard = {}
+        if self.ddp is not None:
+            shard = {"num_replicas": self.ddp.world_size, "rank": self.ddp.rank}
+        return ClassDistributionSampler(
+            self.y_train,
+            n_classes=len(self.class_counts),
+            random_state=self.seed if seed is None else seed,
+            sample_weight=self.w_train,
+            **shard,
+        )
 
     @classmethod
     def for_loading(cls, class_counts, n_features):

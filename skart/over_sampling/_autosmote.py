@@ -15,7 +15,7 @@ from sklearn.utils.validation import validate_data
 
 from .._autosmote._classifier import AutoSMOTEClassifier
 from .._autosmote._decision_nets import decision_distributions
-from .._autosmote._synthesis import class_neighbors, synthesize
+from .._autosmote._synthesis import class_neighbors, neighbor_masks, synthesize
 from .._validation import draw_seed
 
 
@@ -158,8 +158,7 @@ class AutoSMOTE(BaseOverSampler):
         y_enc = np.searchsorted(classes, y)
         neighbors, n_neighbors = class_neighbors(X, y_enc, estimator.k_max)
         self.neighbors_ = neighbors
-        k_mask = np.arange(estimator.k_max)[None, :] < n_neighbors[:, None]
-        k_mask[:, 0] |= n_neighbors == 0  # a one-row class: rows are copies
+        padded, k_mask = neighbor_masks(neighbors, n_neighbors)
         nets = copy.deepcopy(estimator.net_.generator_).cpu().eval()
         X_t = torch.from_numpy(np.asarray(X, dtype=np.float32))
         y_t = torch.from_numpy(y_enc.astype(np.int64))
@@ -169,8 +168,6 @@ class AutoSMOTE(BaseOverSampler):
         self.cohort_assignments_ = cohorts
 
         gen = torch.Generator().manual_seed(draw_seed(rng))
-        own = np.arange(len(y))[:, None]
-        padded = np.where(neighbors >= 0, neighbors, own)
         X_new, y_new, seeds, ks, aggs = [X], [y], [], [], []
         names = np.array([*estimator.aggregations, "copy"])
         for label, n_new in self.sampling_strategy_.items():

@@ -1,6 +1,8 @@
-"""Shared fixtures: seeding, devices, and the shared data folder."""
+"""Shared fixtures: seeding, devices, the shared data folder, and the one list of
+network estimators (``NETWORK_ESTIMATORS``, fixture ``network_estimator``)."""
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -81,3 +83,108 @@ def weighted_problem():
         }
 
     return shares
+
+
+# -- the network estimators ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NetworkEstimator:
+    """One network estimator of the shared list: how to make it small and fast.
+
+    ``entry(**overrides)`` makes a fresh estimator with ``params`` and the
+    overrides. The other fields are the configurations a test file needs for
+    a reason of its own, written here so that an estimator is added once.
+
+    Attributes
+    ----------
+    name : str
+        The test id.
+    cls : type
+        The estimator class (a ``BaseNetClassifier``).
+    params : dict
+        Small and fast settings (seconds on a few hundred rows): the core's
+        contract, persistence, sample weights and the decision rule.
+    changed : dict
+        One of the method's own parameters with another value than ``params``
+        gives: ``load_fitted`` must refuse a file fitted without it.
+    checks : dict
+        Overrides for scikit-learn's common checks. Their data sets are tiny
+        (``check_classifiers_train`` asks for 83% training accuracy on about
+        100 rows), so the networks need more epochs there.
+    learns : dict
+        Overrides for the statistical sample-weight tests (a few hundred noisy
+        rows): enough training for a weight's effect to show above the
+        seed-to-seed noise.
+    """
+
+    name: str
+    cls: type
+    params: dict
+    changed: dict
+    checks: dict = field(default_factory=dict)
+    learns: dict = field(default_factory=dict)
+
+    def __call__(self, **overrides):
+        return self.cls(**{**self.params, **overrides})
+
+    def for_checks(self):
+        """The estimator for scikit-learn's common checks."""
+        return self(**self.checks)
+
+    def __repr__(self):
+        return self.name
+
+
+def _network_estimators():
+    from skart import ARTClassifier, AutoSMOTEClassifier, EGAClassifier
+
+    fast = {"lr": 1e-2, "random_state": 0}
+    return [
+        NetworkEstimator(
+            "art",
+            ARTClassifier,
+            {"max_epochs": 6, **fast},
+            changed={"c": 0.2},
+            checks={"max_epochs": 20},
+            # c=1: the class prior alone, which weights set; ART's moves from it
+            # by design and would hide a class's weight.
+            learns={"max_epochs": 20, "patience": None, "c": 1.0},
+        ),
+        NetworkEstimator(
+            "art_off",
+            ARTClassifier,
+            {"max_epochs": 6, "art": False, **fast},
+            changed={"c": 0.2},
+            checks={"max_epochs": 20},
+            learns={"max_epochs": 20, "patience": None},
+        ),
+        NetworkEstimator(
+            "ega",
+            EGAClassifier,
+            {"pretrain_epochs": 4, "max_epochs": 2, **fast},
+            changed={"eta2": 1.0},
+            checks={"pretrain_epochs": 20, "max_epochs": 3},
+            learns={"pretrain_epochs": 20, "max_epochs": 5},
+        ),
+        NetworkEstimator(
+            "autosmote",
+            AutoSMOTEClassifier,
+            {"max_epochs": 4, "k_max": 3, "objective": "joint", **fast},
+            changed={"k_max": 4},
+            checks={"max_epochs": 12, "k_max": 2},
+            learns={"max_epochs": 15},
+        ),
+    ]
+
+
+# Every network estimator built on the core (skart._nn): the common checks and
+# the persistence, sample-weight, decision and core-contract tests run over
+# it. A new method joins them all with one entry here.
+NETWORK_ESTIMATORS = _network_estimators()
+
+
+@pytest.fixture(scope="session", params=NETWORK_ESTIMATORS, ids=repr)
+def network_estimator(request):
+    """A :class:`NetworkEstimator` of the list: call it for a fresh estimator."""
+    return request.param

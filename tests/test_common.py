@@ -1,12 +1,13 @@
 """scikit-learn's estimator contract, on a small and fast configuration."""
 
+from conftest import NETWORK_ESTIMATORS
 from imblearn.utils.estimator_checks import (
     parametrize_with_checks as imblearn_checks,
 )
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.validation import has_fit_parameter
 
-from skart import ARTClassifier, AutoSMOTEClassifier, EGAClassifier
+from skart import ARTClassifier, AutoSMOTEClassifier
 from skart._nn._estimator import BaseNetClassifier
 from skart.ensemble import MESAClassifier
 from skart.over_sampling import AutoSMOTE
@@ -48,15 +49,8 @@ def _expected_failed_checks(estimator):
 
 
 @parametrize_with_checks(
-    [
-        ARTClassifier(max_epochs=20, lr=1e-2, random_state=0),
-        ARTClassifier(max_epochs=20, lr=1e-2, art=False, random_state=0),
-        EGAClassifier(pretrain_epochs=20, max_epochs=3, lr=1e-2, random_state=0),
-        MESAClassifier(n_estimators=3, random_state=0),
-        AutoSMOTEClassifier(
-            max_epochs=12, lr=1e-2, k_max=2, objective="joint", random_state=0
-        ),
-    ],
+    [entry.for_checks() for entry in NETWORK_ESTIMATORS]
+    + [MESAClassifier(n_estimators=3, random_state=0)],
     expected_failed_checks=_expected_failed_checks,
 )
 def test_sklearn_compatible_estimator(estimator, check):

@@ -2,11 +2,10 @@
 
 import numpy as np
 import pytest
-from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.metrics import f1_score
 
-from skart import ARTClassifier, AutoSMOTEClassifier, EGAClassifier
+from skart import ARTClassifier
 from skart._decision import tune_offsets
 
 
@@ -70,27 +69,12 @@ def test_estimator_applies_the_threshold():
     np.testing.assert_array_equal(plain.predict_proba(X), proba)  # same network
 
 
-def test_bad_decision():
-    from sklearn.utils._param_validation import InvalidParameterError
-
-    with pytest.raises(InvalidParameterError, match="'decision' parameter"):
-        ARTClassifier(decision="threshold").fit([[0.0], [1.0]] * 5, [0, 1] * 5)
-
-
-@pytest.mark.parametrize(
-    "estimator",
-    [
-        EGAClassifier(pretrain_epochs=10, max_epochs=2, lr=1e-2, random_state=0),
-        AutoSMOTEClassifier(max_epochs=5, k_max=2, objective="joint", random_state=0),
-    ],
-    ids=["EGA", "AutoSMOTE"],
-)
-def test_every_network_estimator_tunes_its_decision(estimator):
+def test_every_network_estimator_tunes_its_decision(network_estimator):
     X, y = make_classification(
         n_samples=500, weights=[0.9], flip_y=0.03, random_state=0
     )
-    tuned = clone(estimator).set_params(decision="tuned").fit(X, y)
-    plain = clone(estimator).fit(X, y)
+    tuned = network_estimator(decision="tuned").fit(X, y)
+    plain = network_estimator().fit(X, y)
     np.testing.assert_array_equal(plain.decision_offsets_, 0.0)
     np.testing.assert_array_equal(tuned.predict_proba(X), plain.predict_proba(X))
     expected = (tuned.predict_proba(X)[:, 1] >= tuned.decision_threshold_).astype(int)

@@ -10,25 +10,13 @@ import pytest
 import torch
 from sklearn.datasets import make_classification
 
-from skart import ARTClassifier, AutoSMOTEClassifier, EGAClassifier
+from skart import ARTClassifier, AutoSMOTEClassifier
 from skart.losses import LDAMLoss
 
 PARAMS = {"max_epochs": 4, "lr": 1e-2, "random_state": 0, "module__hidden_units": (16,)}
 
-# Every network estimator, with small settings and a parameter to change.
-ESTIMATORS = {
-    "art": (ARTClassifier, PARAMS, {"max_epochs": 9}),
-    "ega": (
-        EGAClassifier,
-        {"pretrain_epochs": 2, "max_epochs": 2, "eta2": 10.0, "random_state": 0},
-        {"eta2": 1.0},
-    ),
-    "autosmote": (
-        AutoSMOTEClassifier,
-        {"max_epochs": 3, "batch_size": 64, "random_state": 0},
-        {"k_max": 4},
-    ),
-}
+# AutoSMOTE's own persistence: its decision networks and its dict parameter.
+AUTOSMOTE = {"max_epochs": 3, "batch_size": 64, "random_state": 0}
 
 
 @pytest.fixture(scope="module")
@@ -50,14 +38,13 @@ def fitted(data):
     return ARTClassifier(**PARAMS).fit(*data)
 
 
-@pytest.fixture(scope="module", params=list(ESTIMATORS))
-def each_fitted(request, data):
-    """(name, fitted estimator) for every network estimator, fitted weighted."""
-    cls, params, _ = ESTIMATORS[request.param]
+@pytest.fixture(scope="module")
+def each_fitted(network_estimator, data):
+    """(entry, fitted estimator) for every network estimator, fitted weighted."""
     w = np.random.RandomState(0).uniform(0.5, 2.0, len(data[1]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # AutoSMOTE's small classes
-        return request.param, cls(**params).fit(*data, sample_weight=w)
+        return network_estimator, network_estimator().fit(*data, sample_weight=w)
 
 
 def assert_same(loaded, saved):
@@ -75,35 +62,19 @@ def assert_same(loaded, saved):
         assert loaded == saved
 
 
-def test_round_trip_is_bitwise(fitted, data, tmp_path):
-    path = tmp_path / "model.pt"
-    fitted.save_fitted(path)
-    loaded = ARTClassifier(**PARAMS).load_fitted(path)
-    X, _ = data
-    np.testing.assert_array_equal(loaded.predict_proba(X), fitted.predict_proba(X))
-    np.testing.assert_array_equal(loaded.predict(X), fitted.predict(X))
-    for name in ("classes_", "feature_names_in_", "class_counts_"):
-        np.testing.assert_array_equal(getattr(loaded, name), getattr(fitted, name))
-    np.testing.assert_allclose(
-        loaded.sampling_distribution_, fitted.sampling_distribution_
-    )
-    assert loaded.classes_.dtype == fitted.classes_.dtype
-    assert loaded.n_features_in_ == 6 and loaded.n_iter_ == fitted.n_iter_
-    assert loaded.history_[:, "p"] == fitted.history_[:, "p"]
-
-
 def test_every_estimator_round_trips_bitwise(each_fitted, data, tmp_path):
     # Bitwise predictions, every fitted attribute (EGA's points and their
     # weights, AutoSMOTE's sampling_strategy_ dict and decision
     # distributions) with its type, and every module of the net: AutoSMOTE's
-    # decision networks (generator_) without the training data.
-    name, est = each_fitted
-    cls, params, _ = ESTIMATORS[name]
+    # decision networks (generator_) without the training data, and the
+    # history (ART's distributions included).
+    entry, est = each_fitted
     est.save_fitted(tmp_path / "model.pt")
-    loaded = cls(**params).load_fitted(tmp_path / "model.pt")
+    loaded = entry().load_fitted(tmp_path / "model.pt")
     X, _ = data
     np.testing.assert_array_equal(loaded.predict_proba(X), est.predict_proba(X))
     np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+    assert loaded.history_.to_list() == est.history_.to_list()
     saved = {k for k in vars(est) if k.endswith("_") and not k.startswith("_")}
     assert saved - {"net_"} <= set(vars(loaded))
     for attr in saved - {"net_"}:
@@ -114,20 +85,19 @@ def test_every_estimator_round_trips_bitwise(each_fitted, data, tmp_path):
             theirs = getattr(loaded.net_, module + "_").state_dict()
             for key, tensor in ours.state_dict().items():
                 assert torch.equal(theirs[key], tensor), (module, key)
-    if name == "autosmote":
+    if entry.name == "autosmote":
         assert isinstance(est.sampling_strategy_, dict)
         assert loaded.net_.pool is None  # no training rows in the loaded net
-    if name == "ega":
+    if entry.name == "ega":
         assert len(np.unique(loaded.synthetic_sample_weight_)) > 1
 
 
 def test_loaded_autosmote_continues_with_its_decision_networks(data, tmp_path):
-    cls, params, _ = ESTIMATORS["autosmote"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        est = cls(**params).fit(*data)
+        est = AutoSMOTEClassifier(**AUTOSMOTE).fit(*data)
         est.save_fitted(tmp_path / "model.pt")
-        loaded = cls(**params).load_fitted(tmp_path / "model.pt")
+        loaded = AutoSMOTEClassifier(**AUTOSMOTE).load_fitted(tmp_path / "model.pt")
         loaded.set_params(warm_start=True, max_epochs=1).fit(*data)
     assert loaded.n_iter_ == est.n_iter_ + 1
     assert loaded.net_.pool is None
@@ -135,8 +105,8 @@ def test_loaded_autosmote_continues_with_its_decision_networks(data, tmp_path):
 
 def test_sampling_strategy_dict_is_checked(data, tmp_path):
     # A dict parameter is recorded as key/value pairs and compared.
-    cls, params, _ = ESTIMATORS["autosmote"]
-    params = {**params, "max_epochs": 1, "sampling_strategy": {"high": 40}}
+    cls = AutoSMOTEClassifier
+    params = {**AUTOSMOTE, "max_epochs": 1, "sampling_strategy": {"high": 40}}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         est = cls(**params).fit(*data)
@@ -166,8 +136,7 @@ class _Payload:
 
 @pytest.mark.parametrize("slot", ["history", "attributes"])
 def test_tampered_file_runs_no_code(each_fitted, slot, tmp_path):
-    name, est = each_fitted
-    cls, params, _ = ESTIMATORS[name]
+    entry, est = each_fitted
     path = tmp_path / "model.pt"
     est.save_fitted(path)
     state = torch.load(path, weights_only=True)
@@ -180,32 +149,30 @@ def test_tampered_file_runs_no_code(each_fitted, slot, tmp_path):
         state["attributes"]["classes_"] = payload
     torch.save(state, path)
     with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
-        cls(**params).load_fitted(path)
+        entry().load_fitted(path)
     assert not (tmp_path / "pwned").exists()
 
 
 def test_every_estimator_refuses_other_parameters(each_fitted, tmp_path):
-    name, est = each_fitted
-    cls, params, changed = ESTIMATORS[name]
+    entry, est = each_fitted
     path = tmp_path / "model.pt"
     est.save_fitted(path)
-    ((key, value),) = changed.items()
+    ((key, value),) = entry.changed.items()
     with pytest.raises(
         ValueError, match=rf"other parameters: {key}=\S+ \(here {value!r}\)"
     ):
-        cls(**{**params, **changed}).load_fitted(path)
+        entry(**entry.changed).load_fitted(path)
 
 
 def test_load_refuses_missing_modules(each_fitted, tmp_path):
-    name, est = each_fitted
-    cls, params, _ = ESTIMATORS[name]
+    entry, est = each_fitted
     path = tmp_path / "model.pt"
     est.save_fitted(path)
     state = torch.load(path, weights_only=True)
     del state["modules"]["module"]
     torch.save(state, path)
     with pytest.raises(ValueError, match="holds the modules"):
-        cls(**params).load_fitted(path)
+        entry().load_fitted(path)
 
 
 def test_load_refuses_other_estimators_and_files(fitted, tmp_path):

@@ -242,6 +242,13 @@ def check_weights(sample_weight, X):
     sample_weight = _check_sample_weight(
         sample_weight, X, dtype=np.float64, ensure_non_negative=True
     )
+    # scikit-learn refuses all-zero weights from 1.9 on; earlier ones let them
+    # through, and equal weights would then train unweighted without a word.
+    if not np.any(sample_weight > 0):
+        raise ValueError(
+            "Sample weights must contain at least one non-zero number; every "
+            "row has sample_weight 0."
+        )
     if np.all(sample_weight == sample_weight[0]):
         return None
     return sample_weight

@@ -1,13 +1,14 @@
-"""The machinery every skart network estimator shares.
+"""The method-neutral core of skart's network estimators: the estimator.
 
-:class:`BaseNetClassifier` holds what ART, EGA and AutoSMOTE have in common:
-the parameters of the network and its training, routed ``module__*`` /
-``criterion__*`` / ... parameters, input checks, the validation split,
-seeding, the device, the skorch net built at ``fit`` with its callbacks
-(learning-rate schedule, early stopping, the finite-loss guard, ART's
-per-class scores and optional resampling) and batched prediction. A method's
-own module holds only its parameters and its training step.
-
+:class:`BaseNetClassifier` holds the contract every network method follows
+(its docstring states the hooks): the parameters of the network and its
+training, routed ``module__*`` / ``criterion__*`` / ... parameters, input
+checks, the validation split, seeding, the device, the skorch net built at
+``fit`` with the core's callbacks (per-class scoring, the finite-loss guard,
+the learning-rate schedule, early stopping), the decision rule, persistence,
+batched prediction and data-parallel training. It names no method: a method
+adds its own part through the hooks (ART's resampling is such a part,
+:mod:`skart._art._resampling`), in one file or one small package.
 """
 
 import copy
@@ -263,7 +264,13 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         # more memory than training does and take less Python per row.
         routed.setdefault("iterator_valid__batch_size", 4 * self.batch_size)
         scoring = self._scoring_callback(data)
-        callbacks = [*(ddp.callbacks() if ddp else []), scoring]
+        # The finite-loss guard runs first (after the ranks agree on the
+        # losses): no callback then scores a diverged epoch.
+        callbacks = [
+            *(ddp.callbacks() if ddp else []),
+            ("finite_loss", FiniteLossGuard()),
+            scoring,
+        ]
         callbacks += self._method_callbacks(data)
         if self.lr_schedule == "cosine":
             callbacks.append(
@@ -294,7 +301,6 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
                     load_best=load_best,
                 )
             callbacks.append(("early_stopping", stopping))
-        callbacks.append(("finite_loss", FiniteLossGuard()))
         callbacks += copy.deepcopy(list(self.callbacks or []))
         # The printed log leaves out the per-class lists the callbacks record.
         hidden = [

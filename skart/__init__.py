@@ -17,6 +17,7 @@ from ._display import ClassScoresDisplay, LossCurveDisplay, SamplingDistribution
 from ._ega import EGAClassifier, meta_gradients
 from ._network import MLP
 from ._sampler import ClassDistributionSampler
+from ._show_versions import show_versions
 from ._update import art_distribution, difficulty_weights
 
 __version__ = "0.1.0.dev0"
@@ -36,4 +37,5 @@ __all__ = [
     "art_distribution",
     "difficulty_weights",
     "meta_gradients",
+    "show_versions",
 ]

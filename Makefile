@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install -q -c constraints.txt
 
-.PHONY: setup demo test test-slow test-min-deps lint clean docs
+.PHONY: setup demo test test-slow test-min-deps test-wheel lint clean docs
 
 $(VENV)/.done-%: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ test-min-deps: $(MIN_VENV)/.done
 	$(MIN_VENV)/bin/python -m pip list --format=freeze | grep -iE \
 		'^(torch|scikit-learn|imbalanced-learn|skorch|numpy|scipy|tqdm|pandas|matplotlib)=='
 	OMP_NUM_THREADS=1 $(MIN_VENV)/bin/python -m pytest -n 2 -q
+
+# Build the sdist and wheel, check them, install the wheel into a clean
+# environment outside the tree and run a smoke test there (.ci/wheel_smoke.sh).
+test-wheel: $(VENV)/.done-tests
+	PYTHON=$(PY) bash .ci/wheel_smoke.sh
 
 clean:
 	rm -rf $(VENV) $(MIN_VENV) build dist *.egg-info

@@ -19,6 +19,7 @@ from ._ega._meta import meta_gradients
 from ._nn._data import ArrayDataset, BatchIterator
 from ._nn._network import MLP
 from ._nn._sampler import ClassDistributionSampler
+from ._show_versions import show_versions
 
 __version__ = "0.1.0.dev0"
 
@@ -37,4 +38,5 @@ __all__ = [
     "art_distribution",
     "difficulty_weights",
     "meta_gradients",
+    "show_versions",
 ]

@@ -66,6 +66,12 @@ check(
         max_epochs=3, k_max=2, module__hidden_units=(16,), random_state=0
     ),
 )
+check(
+    "DecoupledClassifier",
+    skart.DecoupledClassifier(
+        max_epochs=3, crt_epochs=2, module__hidden_units=(16,), random_state=0
+    ),
+)
 # The default meta_sampler="pretrained" loads the weights shipped in the wheel.
 mesa = check(
     "MESAClassifier", skart.ensemble.MESAClassifier(n_estimators=3, random_state=0)

@@ -1,18 +1,20 @@
 """skart: deep-learning methods for class-imbalanced classification, in scikit-learn.
 
-Four methods, each a scikit-learn estimator: ART (:class:`ARTClassifier`,
+Five methods, each a scikit-learn estimator: ART (:class:`ARTClassifier`,
 adaptive resampling by per-class validation scores), EGA
 (:class:`EGAClassifier`, synthetic minority points moved by explicit
 hypergradients), AutoSMOTE (:class:`AutoSMOTEClassifier` and
 :class:`skart.over_sampling.AutoSMOTE`, oversampling decisions learned end to
-end) and MESA (:class:`skart.ensemble.MESAClassifier`, an ensemble of any
-classifier with a learned meta-sampler).
+end), MESA (:class:`skart.ensemble.MESAClassifier`, an ensemble of any
+classifier with a learned meta-sampler) and decoupled classifier re-training
+(:class:`DecoupledClassifier`: cRT and tau-normalisation).
 """
 
 from ._art._callback import ARTCallback
 from ._art._classifier import ARTClassifier
 from ._art._update import art_distribution, difficulty_weights
 from ._autosmote._classifier import AutoSMOTEClassifier
+from ._decoupled import DecoupledClassifier
 from ._display import ClassScoresDisplay, LossCurveDisplay, SamplingDistributionDisplay
 from ._ega._classifier import EGAClassifier
 from ._ega._meta import meta_gradients
@@ -31,6 +33,7 @@ __all__ = [
     "BatchIterator",
     "ClassDistributionSampler",
     "ClassScoresDisplay",
+    "DecoupledClassifier",
     "EGAClassifier",
     "LossCurveDisplay",
     "MLP",

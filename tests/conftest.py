@@ -137,7 +137,12 @@ class NetworkEstimator:
 
 
 def _network_estimators():
-    from skart import ARTClassifier, AutoSMOTEClassifier, EGAClassifier
+    from skart import (
+        ARTClassifier,
+        AutoSMOTEClassifier,
+        DecoupledClassifier,
+        EGAClassifier,
+    )
 
     fast = {"lr": 1e-2, "random_state": 0}
     return [
@@ -174,6 +179,14 @@ def _network_estimators():
             changed={"k_max": 4},
             checks={"max_epochs": 12, "k_max": 2},
             learns={"max_epochs": 15},
+        ),
+        NetworkEstimator(
+            "decoupled",
+            DecoupledClassifier,
+            {"max_epochs": 6, "crt_epochs": 3, **fast},
+            changed={"method": "tau_norm"},
+            checks={"max_epochs": 20, "crt_epochs": 5},
+            learns={"max_epochs": 20, "crt_epochs": 5, "patience": None},
         ),
     ]
 

@@ -308,7 +308,9 @@ class DecoupledClassifier(BaseNetClassifier):
         dict(net.callbacks_)["stage"].stage = 1
         self._train_net(state)
         fitted = dict.fromkeys(("tau_", "tau_grid_", "tau_scores_", "weight_norms_"))
-        if self.method == "crt":
+        if net.interrupted:
+            pass  # Ctrl-C in stage 1: the stage-1 network, as it stopped
+        elif self.method == "crt":
             self._retrain_classifier(state, layer)
         else:
             fitted.update(self._normalise(state, layer))

@@ -9,7 +9,10 @@ method's own.
 
 import copy
 import inspect
+import os
 import pickle
+import signal
+import threading
 import warnings
 
 import numpy as np
@@ -511,3 +514,48 @@ def test_substitution_refuses_an_undocumented_parameter():
         Substitution({"lr": ("float", "Learning rate.")})(_Documented)
     with pytest.raises(ValueError, match="no Parameters section"):
         Substitution({}).fill("Nothing here.", inspect.signature(_Documented.__init__))
+
+
+# -- Ctrl-C --------------------------------------------------------------------
+
+
+class _CtrlC(Callback):
+    """Send this process a SIGINT (Ctrl-C) at the end of epoch ``at``."""
+
+    def __init__(self, at=2):
+        self.at = at
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == self.at:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+@pytest.mark.skipif(
+    threading.current_thread() is not threading.main_thread(),
+    reason="signals reach the main thread only",
+)
+def test_ctrl_c_stops_training_keeps_the_fit_and_warns(network_estimator, data):
+    # As scikit-learn's MLPClassifier: training stops, a warning, a fitted model.
+    X, y = data
+    est = network_estimator(callbacks=[_CtrlC(at=2)], patience=None)
+    with pytest.warns(UserWarning, match=r"fit was interrupted \(KeyboardInterrupt\)"):
+        est.fit(X, y)
+    history = est.history_
+    assert len(history) == 2  # no later epoch, no second stage or phase
+    assert history[-1, "interrupted"] is True
+    assert est.n_iter_ == 2
+    proba = est.predict_proba(X)
+    assert np.isfinite(proba).all()
+    # The handler is the process's own again.
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_early_stopping_is_not_an_interrupt(network_estimator, data):
+    # Early stopping also raises KeyboardInterrupt inside skorch: no warning.
+    X, y = data
+    est = network_estimator(patience=1, max_epochs=30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.filterwarnings("ignore", message=".*(k_max|neighbour|no synthetic)")
+        est.fit(X, y)
+    assert "interrupted" not in est.history_[-1]

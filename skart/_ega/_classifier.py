@@ -403,7 +403,7 @@ class EGAClassifier(ARTResampling, BaseNetClassifier):
                 net.partial_fit(data.train_ds, None, epochs=self.max_epochs)
             finally:
                 net.meta = None
-            if monitor.best_model_weights_ is not None:
+            if monitor.best_Z_ is not None:
                 # The monitor restored phase 2's best epoch's weights.
                 best_epoch = monitor.best_epoch_
                 Z_best = monitor.best_Z_

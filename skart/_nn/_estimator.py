@@ -43,6 +43,7 @@ from .._validation import (
 from ._callbacks import ClassScoring, FiniteLossGuard, LossOrMetricStopping
 from ._data import ArrayDataset, BatchIterator
 from ._distributed import DistributedFit
+from ._interrupt import catch_interrupts
 from ._net import Net, softmax
 from ._network import MLP
 from ._persistence import load_state, save_fitted
@@ -451,9 +452,13 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             devices = [
                 torch.cuda.current_device() if device.index is None else device.index
             ]
-        with torch.random.fork_rng(devices=devices):
+        with torch.random.fork_rng(devices=devices), catch_interrupts() as stop:
+            self.net_.interrupt = stop
             torch.manual_seed(seed)
             trained = self._train(state)
+        self.net_.interrupt = None
+        if stop.interrupted:
+            self._warn_interrupted()
         if ddp is not None:
             ddp.unshard(state)
         # The one place where fitted attributes are set and training data dropped.
@@ -473,6 +478,20 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             ddp.finish(self)
         self.n_iter_ = len(self.net_.history)
         return self
+
+    def _warn_interrupted(self):
+        """Mark the history and warn: the user stopped training (Ctrl-C)."""
+        history = self.net_.history
+        if len(history):
+            history.record("interrupted", True)
+        warnings.warn(
+            f"{type(self).__name__}.fit was interrupted (KeyboardInterrupt) after "
+            f"{len(history)} epochs: training stopped, the best weights so far are "
+            "kept (with early stopping) and the estimator is fitted on them; the "
+            "history's last row has interrupted=True.",
+            UserWarning,
+            stacklevel=4,
+        )
 
     def _fit_decision(self, data):
         """Fit the decision rule of ``predict`` on the validation fold."""

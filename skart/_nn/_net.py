@@ -101,6 +101,20 @@ class Net(NeuralNetClassifier):
         "valid_sample_weight",
     )
 
+    # The fit's Interrupt (skart._nn._interrupt) while the estimator trains.
+    interrupt = None
+
+    @property
+    def interrupted(self):
+        """Whether the user interrupted this fit (Ctrl-C): no more training then."""
+        return self.interrupt is not None and self.interrupt.interrupted
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        # After a Ctrl-C, a method's next stage does not train.
+        if self.interrupted:
+            return self
+        return super().partial_fit(X, y, classes=classes, **fit_params)
+
     def release_fit_data(self):
         """Drop every reference to the fit's data: the net's and its callbacks'."""
         for name in self.fit_data_attributes:

@@ -20,6 +20,7 @@ from ._ega._classifier import EGAClassifier
 from ._ega._meta import meta_gradients
 from ._nn._data import ArrayDataset, BatchIterator
 from ._nn._network import MLP
+from ._nn._persistence import load_fitted
 from ._nn._sampler import ClassDistributionSampler
 from ._show_versions import show_versions
 
@@ -40,6 +41,7 @@ __all__ = [
     "SamplingDistributionDisplay",
     "art_distribution",
     "difficulty_weights",
+    "load_fitted",
     "meta_gradients",
     "show_versions",
 ]

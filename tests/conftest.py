@@ -107,7 +107,8 @@ class NetworkEstimator:
         contract, persistence, sample weights and the decision rule.
     changed : dict
         One of the method's own parameters with another value than ``params``
-        gives: ``load_fitted`` must refuse a file fitted without it.
+        gives: a saved file must record it (``skart.load_fitted`` rebuilds
+        the estimator with it, nothing retyped).
     checks : dict
         Overrides for scikit-learn's common checks. Their data sets are tiny
         (``check_classifiers_train`` asks for 83% training accuracy on about

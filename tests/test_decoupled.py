@@ -16,6 +16,7 @@ from scipy.stats import chisquare
 from skorch.callbacks import Callback
 from torch import nn
 
+import skart
 from skart import ARTClassifier
 from skart._decoupled import DecoupledClassifier
 
@@ -257,7 +258,8 @@ def test_save_and_load_round_trip_bitwise(method):
     buffer = io.BytesIO()
     clf.save_fitted(buffer)
     buffer.seek(0)
-    loaded = DecoupledClassifier(**params).load_fitted(buffer)
+    loaded = skart.load_fitted(buffer)
+    assert loaded.get_params() == clf.get_params()
     assert np.array_equal(loaded.predict_proba(X), clf.predict_proba(X))
     assert np.array_equal(loaded.predict(X), clf.predict(X))
     assert loaded.history_[:, "stage"] == clf.history_[:, "stage"]

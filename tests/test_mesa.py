@@ -351,3 +351,20 @@ def test_weighted_metric_and_members_that_refuse_weights(binary):
     assert sum(len(i) for i in knn.sample_indices_) > 0
     with pytest.raises(ValueError, match=r"Every row of classes \[1\] has"):
         MESAClassifier().fit(X, y, sample_weight=(y == 0) * 1.0)
+
+
+def test_skops_round_trip_bitwise(fitted, binary, tmp_path):
+    # MESA's documented route to a file without pickle (it has no
+    # save_fitted: its members are any scikit-learn classifiers).
+    sio = pytest.importorskip("skops.io")
+    X, _ = binary
+    path = tmp_path / "mesa.skops"
+    sio.dump(fitted, path)
+    untrusted = sio.get_untrusted_types(file=path)
+    assert set(untrusted) == {
+        f"{cls.__module__}.{cls.__qualname__}" for cls in (MESAClassifier, MetaSampler)
+    } | {"sklearn.tree._tree.Tree"}, untrusted
+    with pytest.raises(Exception, match="[Uu]ntrusted"):
+        sio.load(path)
+    loaded = sio.load(path, trusted=untrusted)
+    np.testing.assert_array_equal(loaded.predict_proba(X), fitted.predict_proba(X))

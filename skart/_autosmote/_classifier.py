@@ -392,7 +392,7 @@ class AutoSMOTEClassifier(ARTResampling, BaseNetClassifier):
             "objective": self.objective,
         }
         if not data.has_data:
-            # load_fitted: the decision networks without a pool of seeds
+            # skart.load_fitted: the decision networks without a pool of seeds
             # (their weights and sampling_strategy_ come from the file).
             return kwargs
         return {**kwargs, **self._seed_pool(data)}

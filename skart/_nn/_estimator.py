@@ -46,7 +46,7 @@ from ._distributed import DistributedFit
 from ._interrupt import catch_interrupts
 from ._net import Net, softmax
 from ._network import MLP
-from ._persistence import load_state, save_fitted
+from ._persistence import save_fitted
 from ._state import FitState
 
 # Parameters of the wrapped net that are given flat, skorch-style, as
@@ -91,7 +91,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         The per-class scoring callback and the method's own callbacks.
     :meth:`_net_kwargs`
         Extra keyword arguments of the net class. It has no side effects and
-        also runs when :meth:`load_fitted` rebuilds the net from a file
+        also runs when :func:`skart.load_fitted` rebuilds the net from a file
         (``state.has_data`` is False then).
     :meth:`_train`
         Trains ``net_`` under the fit's torch seed (by default one
@@ -518,20 +518,34 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
     # -- persistence --------------------------------------------------------
 
     def save_fitted(self, path):
-        """Save the fitted network and attributes to a file that loads without pickle.
+        """Save the fitted estimator to a file that loads without pickle.
 
-        The file holds tensors, numbers, strings, lists and dicts only, and
-        :meth:`load_fitted` reads it with ``torch.load(weights_only=True)``,
-        which runs no code from the file. The estimator's parameters are not
-        saved: load the file into an estimator created with the parameters
-        it was fitted with (the simple ones are recorded and checked). The
-        optimiser's state is not saved, so a ``warm_start`` fit after loading
-        starts a new optimiser.
+        The file holds tensors, numbers, strings, lists and dicts only:
+        every parameter (classes by import path), the weights of every
+        module of the network, the fitted attributes and the history.
+        :func:`skart.load_fitted` rebuilds the estimator from it alone, on
+        any device, with ``torch.load(weights_only=True)``, which runs no
+        code from the file. User ``callbacks`` are not saved, nor is the
+        optimiser's state (a ``warm_start`` fit after loading starts a new
+        optimiser).
+
+        A path is written atomically: to a temporary file beside it, synced,
+        then renamed onto it, so a save that fails part-way (a full disk)
+        leaves the previous file intact. A file-like object is written
+        directly, which cannot be atomic.
 
         Parameters
         ----------
         path : str, path-like or file-like object
-            Where to write (any target of :func:`torch.save`).
+            Where to write.
+
+        Raises
+        ------
+        TypeError
+            If ``module`` or ``criterion`` was given as an instance (give the
+            class and its arguments as ``module__*`` / ``criterion__*``), or
+            another parameter needed to predict is not a number, string,
+            class, function, or a list or dict of them.
         """
         check_is_fitted(self, "net_")
         names = [
@@ -541,20 +555,8 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         ]
         save_fitted(self, path, names)
 
-    def load_fitted(self, path):
-        """Load a file written by :meth:`save_fitted` into this estimator.
-
-        Parameters
-        ----------
-        path : str, path-like or file-like object
-            The file (any source of :func:`torch.load`).
-
-        Returns
-        -------
-        self : object
-            The estimator, fitted: it predicts bitwise as the saved one did.
-        """
-        state, attributes = load_state(self, path, torch.device(self.device))
+    def _restore_fitted(self, state, attributes, name):
+        """Rebuild the fitted net from a file's state (see :func:`skart.load_fitted`)."""
         vars(self).update(attributes)
         # No training data: the hooks see a state without folds.
         data = FitState.for_loading(
@@ -565,18 +567,23 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         self.net_.initialize()
         modules = state["modules"]
         names = [
-            name
-            for name in self.net_._modules + self.net_._criteria
-            if isinstance(getattr(self.net_, name + "_"), torch.nn.Module)
+            module
+            for module in self.net_._modules + self.net_._criteria
+            if isinstance(getattr(self.net_, module + "_"), torch.nn.Module)
         ]
         if sorted(names) != sorted(modules):
             raise ValueError(
-                f"{path} holds the modules {sorted(modules)}, but this estimator "
-                f"builds {sorted(names)}: re-create it with the parameters it was "
-                "fitted with."
+                f"{name} is a damaged skart model file: it holds the modules "
+                f"{sorted(modules)}, but its estimator builds {sorted(names)}."
             )
-        for name in names:
-            getattr(self.net_, name + "_").load_state_dict(modules[name])
+        for module in names:
+            try:
+                getattr(self.net_, module + "_").load_state_dict(modules[module])
+            except (RuntimeError, TypeError, KeyError) as exc:
+                raise ValueError(
+                    f"{name} is a damaged skart model file: the weights of its "
+                    f"{module} do not fit the network its parameters build."
+                ) from exc
         self.net_.history = History(json.loads(state["history"]))
         self._release_fit_data()
         return self

@@ -15,7 +15,7 @@ class FitState:
 
     The core builds it once per ``fit``, after the input checks and the split,
     and hands the same object to every hook. When
-    :meth:`BaseNetClassifier.load_fitted` rebuilds a net there are no data:
+    :func:`skart.load_fitted` rebuilds a net there are no data:
     :meth:`for_loading` gives a state whose data fields are None
     (``has_data`` is False); only ``class_counts`` and ``n_features`` are set.
 

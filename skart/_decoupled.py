@@ -8,13 +8,12 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.callbacks import Callback
 
 from ._metrics import class_scores
 from ._nn._docs import CORE_PARAMETERS, Substitution
 from ._nn._estimator import BaseNetClassifier
+from ._params import Interval, StrOptions, fit_context
 from ._validation import draw_seed
 
 # 0, 0.1, ..., 2.0: tau = 0 is the stage-1 network, tau = 1 divides each
@@ -253,7 +252,7 @@ class DecoupledClassifier(BaseNetClassifier):
         self.warm_start = warm_start
         vars(self).update(kwargs)
 
-    @_fit_context(prefer_skip_nested_validation=False)
+    @fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, *, X_val=None, y_val=None, sample_weight=None):
         """Train the network (stage 1), then re-balance its classifier (stage 2).
 

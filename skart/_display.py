@@ -12,11 +12,21 @@ when something is drawn.
 import numbers
 
 import numpy as np
-from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils.validation import check_is_fitted
 
 # History keys starting with "valid_" that are not the per-class metric's mean.
 _NOT_METRIC = {"valid_loss", "valid_loss_best", "valid_batch_count"}
+
+
+def check_matplotlib_support(caller_name):
+    """Raise an ImportError naming the caller if matplotlib is not installed."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError as e:
+        raise ImportError(
+            f"{caller_name} requires matplotlib. You can install matplotlib with "
+            "`pip install matplotlib` (or skart's extra: `pip install skart[plot]`)"
+        ) from e
 
 
 def _history_rows(history, caller):

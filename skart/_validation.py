@@ -1,15 +1,12 @@
 """Input checks and the validation split shared by every skart estimator."""
 
 import inspect
+import numbers
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    column_or_1d,
-    validate_data,
-)
+from sklearn.utils.validation import check_array, column_or_1d, validate_data
 
 # What X may be, in fit, for the validation set and at prediction.
 X_CHECKS = {
@@ -239,9 +236,32 @@ def check_weights(sample_weight, X):
     """
     if sample_weight is None:
         return None
-    sample_weight = _check_sample_weight(
-        sample_weight, X, dtype=np.float64, ensure_non_negative=True
-    )
+    # The checks and messages of scikit-learn's private _check_sample_weight.
+    n_samples = X.shape[0]
+    if isinstance(sample_weight, numbers.Number):
+        sample_weight = np.full(n_samples, sample_weight, dtype=np.float64)
+    else:
+        sample_weight = check_array(
+            sample_weight,
+            accept_sparse=False,
+            ensure_2d=False,
+            dtype=np.float64,
+            order="C",
+            input_name="sample_weight",
+        )
+        if sample_weight.ndim != 1:
+            raise ValueError(
+                "Sample weights must be 1D array or scalar, got "
+                f"{sample_weight.ndim}D array. Expected either a scalar value "
+                f"or a 1D array of length {n_samples}."
+            )
+        if sample_weight.shape != (n_samples,):
+            raise ValueError(
+                f"sample_weight.shape == {sample_weight.shape}, expected "
+                f"{(n_samples,)}!"
+            )
+    if np.any(sample_weight < 0):
+        raise ValueError("Negative values in data passed to `sample_weight`")
     # scikit-learn refuses all-zero weights from 1.9 on; earlier ones let them
     # through, and equal weights would then train unweighted without a word.
     if not np.any(sample_weight > 0):

@@ -21,11 +21,11 @@ from sklearn.datasets import load_digits, make_classification
 from sklearn.metrics import f1_score, fbeta_score
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils._param_validation import InvalidParameterError
 from skorch.callbacks import Callback
 from torch import nn
 
 from skart import ARTClassifier
+from skart._params import InvalidParameterError
 
 FAST = {"max_epochs": 15, "lr": 1e-2, "random_state": 0}
 

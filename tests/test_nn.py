@@ -22,7 +22,6 @@ import torch
 from sklearn.datasets import make_classification
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import f1_score
-from sklearn.utils._param_validation import InvalidParameterError
 from skorch.callbacks import Callback
 from torch import nn
 from torch.func import functional_call
@@ -33,6 +32,7 @@ from skart._nn._docs import Substitution
 from skart._nn._lookahead import lookahead_params
 from skart._nn._loss import per_row_loss
 from skart._nn._state import FitState
+from skart._params import InvalidParameterError
 
 LABELS = np.array(["low", "mid", "high"], dtype=object)
 

@@ -5,6 +5,7 @@ import pytest
 from sklearn.base import BaseEstimator
 
 from skart._validation import (
+    check_weights,
     check_X_y,
     class_order,
     index_dtype,
@@ -93,3 +94,29 @@ def test_take_rows_converts_chunk_by_chunk_into_out():
     take_rows(X, rows, np.float32, chunk_bytes=30, out=out[2:])  # one row a chunk
     np.testing.assert_array_equal(out[2:], X[rows].astype(np.float32))
     np.testing.assert_array_equal(take_rows(X, rows, np.float32), out[2:])
+
+
+@pytest.mark.parametrize(
+    "weights, match",
+    [
+        (-np.ones(5), "Negative values in data passed to `sample_weight`"),
+        (np.ones(7), r"sample_weight.shape == \(7,\), expected \(5,\)!"),
+        (np.ones((5, 1)), "Sample weights must be 1D array or scalar, got 2D array"),
+        (np.zeros(5), "Sample weights must contain at least one non-zero number"),
+        (0, "Sample weights must contain at least one non-zero number"),
+        (np.array([1.0, np.nan, 1, 1, 1]), "Input sample_weight contains NaN"),
+    ],
+)
+def test_check_weights_refuses(weights, match):
+    with pytest.raises(ValueError, match=match):
+        check_weights(weights, np.zeros((5, 2)))
+
+
+def test_check_weights_float64_or_none_when_equal():
+    X = np.zeros((4, 2))
+    assert check_weights(None, X) is None
+    assert check_weights(2.0, X) is None  # a scalar weighs every row alike
+    assert check_weights([3, 3, 3, 3], X) is None
+    w = check_weights([1, 2, 0, 1], X)
+    assert w.dtype == np.float64 and w.flags.c_contiguous
+    assert w.tolist() == [1.0, 2.0, 0.0, 1.0]

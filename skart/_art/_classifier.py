@@ -6,10 +6,10 @@ sampler and callback that the base adds when ``art=True``.
 """
 
 import torch
-from sklearn.base import _fit_context
 
 from .._nn._docs import CORE_PARAMETERS, Substitution
 from .._nn._estimator import BaseNetClassifier
+from .._params import fit_context
 from ._resampling import ART_PARAMETERS, ARTResampling
 
 
@@ -159,7 +159,7 @@ class ARTClassifier(ARTResampling, BaseNetClassifier):
         # Stored as they come, like skorch; their names are checked in fit.
         vars(self).update(kwargs)
 
-    @_fit_context(prefer_skip_nested_validation=False)
+    @fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, *, X_val=None, y_val=None, sample_weight=None):
         """Train the network with ART.
 

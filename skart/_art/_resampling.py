@@ -10,8 +10,7 @@ the same classes and refreshes the sampler's distribution from the scores.
 
 from numbers import Integral, Real
 
-from sklearn.utils._param_validation import Interval
-
+from .._params import Interval
 from ._callback import ARTCallback
 
 

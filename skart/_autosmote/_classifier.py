@@ -22,12 +22,11 @@ import numpy as np
 import torch
 from imblearn.over_sampling.base import BaseOverSampler
 from imblearn.utils import check_sampling_strategy
-from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._art._resampling import ART_PARAMETERS, ARTResampling
 from .._nn._docs import CORE_PARAMETERS, Substitution
 from .._nn._estimator import BaseNetClassifier
+from .._params import Interval, StrOptions, fit_context
 from ._decision_nets import DecisionNets, decision_distributions
 from ._net import AutoSMOTENet, DecisionMonitor, SeedPool, temperature_schedule
 from ._synthesis import AGGREGATIONS, class_neighbors
@@ -335,7 +334,7 @@ class AutoSMOTEClassifier(ARTResampling, BaseNetClassifier):
                 "twice; give each at most once."
             )
 
-    @_fit_context(prefer_skip_nested_validation=False)
+    @fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, *, X_val=None, y_val=None, sample_weight=None):
         """Train the classifier and the decision networks together.
 

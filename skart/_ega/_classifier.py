@@ -15,13 +15,12 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval
 
 from .._art._resampling import ART_PARAMETERS, ARTResampling
 from .._nn._data import ArrayDataset
 from .._nn._docs import CORE_PARAMETERS, Substitution
 from .._nn._estimator import BaseNetClassifier
+from .._params import Interval, fit_context
 from ._meta import IndexStream, MetaState, WeightedIndexStream
 from ._net import EGAMonitor, EGANet
 
@@ -500,7 +499,7 @@ class EGAClassifier(ARTResampling, BaseNetClassifier):
             init_rows=init_rows,
         )
 
-    @_fit_context(prefer_skip_nested_validation=False)
+    @fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, *, X_val=None, y_val=None, sample_weight=None):
         """Train the network in two phases and learn the synthetic points.
 

@@ -21,7 +21,6 @@ import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import (
     EarlyStopping,
@@ -32,6 +31,7 @@ from skorch.history import History
 from tqdm.auto import tqdm
 
 from .._decision import binary_threshold, tune_offsets
+from .._params import HasMethods, Interval, StrOptions
 from .._validation import (
     accepts,
     check_weights,
@@ -68,10 +68,11 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
     ------------------------------------------
     A method is a subclass. It defines ``__init__`` (its own parameters and
     the core's, stored as given; keyword arguments routed as ``**kwargs``),
-    adds its own entries to ``_parameter_constraints``, decorates ``fit``
-    with ``_fit_context`` and calls :meth:`_fit`. :meth:`_fit` checks the
-    input, splits it, builds a :class:`FitState` and calls the hooks below,
-    in this order; each receives that one state.
+    adds its own entries to ``_parameter_constraints`` (the constraints of
+    :mod:`skart._params`), decorates ``fit`` with ``fit_context`` and calls
+    :meth:`_fit`. :meth:`_fit` checks the input, splits it, builds a
+    :class:`FitState` and calls the hooks below, in this order; each receives
+    that one state.
 
     ``_net_class`` (attribute)
         The skorch net class (default :class:`Net`). A method's net may list

@@ -8,14 +8,13 @@ from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
     MetaEstimatorMixin,
-    _fit_context,
     clone,
 )
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
+from .._params import HasMethods, Interval, StrOptions, fit_context
 from .._validation import (
     accepts,
     check_weights,
@@ -210,7 +209,7 @@ class MESAClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         sampler._ready_weights()  # raises on a state size or version mismatch
         return sampler
 
-    @_fit_context(prefer_skip_nested_validation=False)
+    @fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, *, X_val=None, y_val=None, sample_weight=None):
         """Grow the cascade.
 

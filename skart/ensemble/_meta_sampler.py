@@ -6,13 +6,13 @@ from importlib import resources
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_X_y as _sk_check_X_y
 
+from .._params import HasMethods, Interval, fit_context
 from .._validation import draw_seed, stratified_split
 from ._cascade import STATE_VERSION, Cascade, average_precision
 
@@ -413,7 +413,7 @@ class MetaSampler(BaseEstimator):
             folds.append((Xt, yt, Xv, yv, len(classes)))
         return folds
 
-    @_fit_context(prefer_skip_nested_validation=False)
+    @fit_context(prefer_skip_nested_validation=False)
     def fit(self, X=None, y=None, *, X_val=None, y_val=None, tasks=None):
         """Meta-train the policy with Soft Actor-Critic on one or several tasks.
 

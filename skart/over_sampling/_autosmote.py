@@ -10,12 +10,12 @@ from imblearn.over_sampling.base import BaseOverSampler
 from imblearn.utils import check_target_type
 from sklearn.base import clone
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import validate_data
 
 from .._autosmote._classifier import AutoSMOTEClassifier
 from .._autosmote._decision_nets import decision_distributions
 from .._autosmote._synthesis import class_neighbors, neighbor_masks, synthesize
+from .._params import HasMethods, validate_params
 from .._validation import draw_seed
 
 
@@ -104,10 +104,15 @@ class AutoSMOTE(BaseOverSampler):
     True
     """
 
+    # imbalanced-learn's fit and fit_resample hand these to scikit-learn's
+    # own validator, which knows its private constraint classes only: so
+    # "estimator" is left to skart's validator, in _check_X_y (called first
+    # by both).
     _parameter_constraints: dict = {
         **BaseOverSampler._parameter_constraints,
-        "estimator": [None, HasMethods(["fit", "predict"])],
+        "estimator": "no_validation",
     }
+    _skart_constraints: dict = {"estimator": [None, HasMethods(["fit", "predict"])]}
 
     def __init__(self, *, sampling_strategy="auto", estimator=None, random_state=None):
         super().__init__(sampling_strategy=sampling_strategy)
@@ -115,6 +120,8 @@ class AutoSMOTE(BaseOverSampler):
         self.random_state = random_state
 
     def _check_X_y(self, X, y, accept_sparse=None):
+        # Always: fit_resample runs with scikit-learn's validation skipped.
+        validate_params(self, self._skart_constraints)
         y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
         try:
             X, y = validate_data(

@@ -82,6 +82,7 @@ OPTIONAL_PAGES = [
     "benchmarks_index",
     "performance",
     "scaling",
+    "reliability",
 ]
 
 default_role = "literal"

@@ -11,6 +11,8 @@ offsets) is summed over the ranks in rank order or taken from rank 0, so it
 is bitwise the same on every rank and every rank takes the same branch.
 """
 
+import contextlib
+import re
 import zlib
 from numbers import Integral
 
@@ -29,6 +31,56 @@ RUN_WITH = (
     "--nproc-per-node 2 train.py`) and call torch.distributed.init_process_group("
     '"gloo") (CPU) or ("nccl") (GPUs) before fit'
 )
+
+
+# What gloo and NCCL say when a peer is gone or silent: a connection reset or
+# closed, a broken pipe, a timeout. torch raises DistError (NCCL, the store)
+# or a plain RuntimeError (gloo) with such a text.
+_PEER_FAILURE = re.compile(
+    r"gloo|nccl|connection|broken pipe|timed out|timeout|peer|socket", re.IGNORECASE
+)
+
+
+class CollectiveError(RuntimeError):
+    """A collective operation of a data-parallel fit failed: a rank is gone."""
+
+
+def _peer_failure(exc):
+    if isinstance(exc, CollectiveError):
+        return False  # already explained
+    dist_error = getattr(dist, "DistError", ())
+    return isinstance(exc, dist_error) or bool(_PEER_FAILURE.search(str(exc)))
+
+
+@contextlib.contextmanager
+def collective(what):
+    """Turn the failure of a collective operation into skart's explanation.
+
+    A rank killed by a signal (out of memory, a lost machine, ``kill -9``)
+    closes its connections, and gloo's collectives on the other ranks raise
+    at once; a rank that hangs (stopped, deadlocked) leaves them waiting
+    until the process group's timeout, when they raise too. Either way
+    every surviving rank raises :class:`CollectiveError`, naming the likely
+    cause, instead of torch's transport message alone (kept as its cause).
+    """
+    try:
+        yield
+    except RuntimeError as exc:
+        if not _peer_failure(exc):
+            raise
+        rank = dist.get_rank() if dist.is_initialized() else "?"
+        world = dist.get_world_size() if dist.is_initialized() else "?"
+        raise CollectiveError(
+            f"distributed=True: rank {rank} of {world} stopped {what}, because a "
+            "collective operation with the other ranks failed. Another rank most "
+            "likely died (killed by a signal or for lack of memory, its machine "
+            "lost) or stopped answering for longer than the process group's "
+            "timeout, the one given to torch.distributed.init_process_group("
+            "timeout=...) (default: 30 minutes for gloo, 10 for NCCL); a rank "
+            "that raised an error of its own stops the others the same way. "
+            "Read the other ranks' logs for the first error; a fit cannot go on "
+            f"without every rank, so start it again. torch said: {exc}"
+        ) from exc
 
 
 def check_process_group():
@@ -75,7 +127,8 @@ def gather_sum(values):
     """
     t = torch.as_tensor(np.asarray(values, dtype=np.float64), device=comm_device())
     parts = [torch.empty_like(t) for _ in range(dist.get_world_size())]
-    dist.all_gather(parts, t)
+    with collective("in an all-gather (sum)"):
+        dist.all_gather(parts, t)
     parts = [part.cpu().numpy() for part in parts]
     total = parts[0].copy()
     for part in parts[1:]:  # a fixed order, unlike a reduction tree
@@ -87,14 +140,16 @@ def gather_rows(values):
     """Every rank's float64 vector, as rows ``(world_size, len(values))``."""
     t = torch.as_tensor(np.asarray(values, dtype=np.float64), device=comm_device())
     parts = [torch.empty_like(t) for _ in range(dist.get_world_size())]
-    dist.all_gather(parts, t)
+    with collective("in an all-gather"):
+        dist.all_gather(parts, t)
     return torch.stack(parts).cpu().numpy()
 
 
 def broadcast(values):
     """Rank 0's float64 array, on every rank."""
     t = torch.as_tensor(np.asarray(values, dtype=np.float64), device=comm_device())
-    dist.broadcast(t, src=0)
+    with collective("in a broadcast from rank 0"):
+        dist.broadcast(t, src=0)
     return t.cpu().numpy()
 
 
@@ -128,7 +183,8 @@ def global_class_scores(y_true, y_pred, n_classes, metric="f1", sample_weight=No
         if sample_weight is not None:
             local.append(sample_weight.cpu())
         parts = [None] * dist.get_world_size()
-        dist.all_gather_object(parts, local)
+        with collective("gathering the validation predictions"):
+            dist.all_gather_object(parts, local)
         y_true, y_pred, *w = (torch.cat(a) for a in zip(*parts, strict=True))
         return class_scores(y_true, y_pred, n_classes, metric, w[0] if w else None)
     counts = class_counts(y_true, y_pred, n_classes, sample_weight)
@@ -176,8 +232,9 @@ class LocalEvalDDP(DistributedDataParallel):
 
     def train(self, mode=True):
         if self.training and not mode:
-            for buf in self.module.buffers():
-                dist.broadcast(buf.data, src=0)
+            with collective("in a broadcast of rank 0's buffers"):
+                for buf in self.module.buffers():
+                    dist.broadcast(buf.data, src=0)
         return super().train(mode)
 
     def forward(self, *args, **kwargs):
@@ -355,9 +412,12 @@ class DistributedFit:
             ids = [
                 torch.cuda.current_device() if device.index is None else device.index
             ]
-        net.module_ = LocalEvalDDP(net.module_, device_ids=ids)  # rank 0's weights
+        with collective("before training, taking rank 0's weights"):
+            net.module_ = LocalEvalDDP(net.module_, device_ids=ids)  # rank 0's weights
         try:
-            net.partial_fit(dataset, None)
+            # DDP all-reduces the gradients in every backward pass.
+            with collective(_during_epoch(net)):
+                net.partial_fit(dataset, None)
         finally:
             net.module_ = net.module_.module
 
@@ -367,6 +427,16 @@ class DistributedFit:
         estimator.decision_offsets_ = offsets
         if hasattr(estimator, "decision_threshold_"):
             estimator.decision_threshold_ = binary_threshold(offsets)
+
+
+class _during_epoch:
+    """'during epoch N' of a net's history, read when the message is written."""
+
+    def __init__(self, net):
+        self.net = net
+
+    def __str__(self):
+        return f"during epoch {len(self.net.history)} of training"
 
 
 def _device(data):

@@ -46,6 +46,7 @@ from ._distributed import DistributedFit
 from ._interrupt import catch_interrupts
 from ._net import Net, softmax
 from ._network import MLP
+from ._onnx import export_onnx
 from ._persistence import save_fitted
 from ._state import FitState
 
@@ -555,6 +556,62 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             if name.endswith("_") and not name.startswith("_") and name != "net_"
         ]
         save_fitted(self, path, names)
+
+    def to_onnx(self, path, *, input_shape=None, opset_version=None):
+        """Export the fitted network and its softmax to an ONNX file for serving.
+
+        The graph maps a float32 input ``X`` of shape ``(batch, *input_shape)``,
+        any batch size, to ``proba``, the class probabilities of
+        :meth:`predict_proba` (float32, columns in the order of ``classes_``).
+        Sparse input must be made dense first. The decision rule stays in
+        Python: ``predict`` is
+        ``classes_[argmax(log(proba) + decision_offsets_, axis=1)]`` (the
+        offsets are zero with ``decision="argmax"``, where it is the plain
+        argmax); keep ``classes_`` and ``decision_offsets_`` beside the file.
+
+        Needs the optional packages ``onnx`` and ``onnxscript``
+        (``pip install 'skart[onnx]'``, which also installs ``onnxruntime``).
+        The network is copied to the CPU in evaluation mode and exported with
+        torch's exporter (``torch.onnx.export(dynamo=True)``); the estimator
+        is not changed. A path is written atomically, as by
+        :meth:`save_fitted`.
+
+        Parameters
+        ----------
+        path : str, path-like or file-like object
+            Where to write the ONNX model.
+        input_shape : tuple of int, default=None
+            The shape of one row of ``X``. ``None`` means ``(n_features_in_,)``,
+            the shape of tabular data; give it when ``X`` had more than two
+            dimensions in ``fit``, e.g. ``(1, 28, 28)``.
+        opset_version : int, default=None
+            The ONNX opset to target; ``None`` is torch's default.
+
+        Raises
+        ------
+        ImportError
+            If ``onnx`` or ``onnxscript`` is not installed.
+        RuntimeError
+            If torch cannot export the network (a user module with
+            data-dependent Python control flow, say).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import make_classification
+        >>> from skart import ARTClassifier
+        >>> X, y = make_classification(n_samples=200, weights=[0.8], random_state=0)
+        >>> clf = ARTClassifier(max_epochs=3, random_state=0).fit(X, y)
+        >>> clf.to_onnx("art.onnx")  # doctest: +SKIP
+        >>> import onnxruntime  # doctest: +SKIP
+        >>> session = onnxruntime.InferenceSession("art.onnx")  # doctest: +SKIP
+        >>> (proba,) = session.run(None, {"X": X.astype(np.float32)})  # doctest: +SKIP
+        >>> labels = clf.classes_[
+        ...     np.argmax(np.log(proba) + clf.decision_offsets_, axis=1)
+        ... ]  # doctest: +SKIP
+        """
+        check_is_fitted(self, "net_")
+        export_onnx(self, path, input_shape=input_shape, opset_version=opset_version)
 
     def _restore_fitted(self, state, attributes, name):
         """Rebuild the fitted net from a file's state (see :func:`skart.load_fitted`)."""

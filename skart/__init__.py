@@ -18,6 +18,7 @@ from ._decoupled import DecoupledClassifier
 from ._display import ClassScoresDisplay, LossCurveDisplay, SamplingDistributionDisplay
 from ._ega._classifier import EGAClassifier
 from ._ega._meta import meta_gradients
+from ._nn._checkpoint import Checkpoint
 from ._nn._data import ArrayDataset, BatchIterator
 from ._nn._network import MLP
 from ._nn._persistence import load_fitted
@@ -32,6 +33,7 @@ __all__ = [
     "ArrayDataset",
     "AutoSMOTEClassifier",
     "BatchIterator",
+    "Checkpoint",
     "ClassDistributionSampler",
     "ClassScoresDisplay",
     "DecoupledClassifier",

@@ -225,6 +225,7 @@ class DecoupledClassifier(BaseNetClassifier):
         verbose=0,
         random_state=None,
         warm_start=False,
+        checkpoint=None,
         **kwargs,
     ):
         self.module = module
@@ -250,6 +251,7 @@ class DecoupledClassifier(BaseNetClassifier):
         self.verbose = verbose
         self.random_state = random_state
         self.warm_start = warm_start
+        self.checkpoint = checkpoint
         vars(self).update(kwargs)
 
     @fit_context(prefer_skip_nested_validation=False)

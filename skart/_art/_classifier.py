@@ -132,6 +132,7 @@ class ARTClassifier(ARTResampling, BaseNetClassifier):
         random_state=None,
         warm_start=False,
         distributed=False,
+        checkpoint=None,
         **kwargs,
     ):
         self.module = module
@@ -156,6 +157,7 @@ class ARTClassifier(ARTResampling, BaseNetClassifier):
         self.random_state = random_state
         self.warm_start = warm_start
         self.distributed = distributed
+        self.checkpoint = checkpoint
         # Stored as they come, like skorch; their names are checked in fit.
         vars(self).update(kwargs)
 

@@ -284,6 +284,7 @@ class AutoSMOTEClassifier(ARTResampling, BaseNetClassifier):
         random_state=None,
         decision="argmax",
         warm_start=False,
+        checkpoint=None,
         **kwargs,
     ):
         self.module = module
@@ -318,6 +319,7 @@ class AutoSMOTEClassifier(ARTResampling, BaseNetClassifier):
         self.decision = decision
         self.monitor = monitor
         self.warm_start = warm_start
+        self.checkpoint = checkpoint
         vars(self).update(kwargs)
 
     def _check_aggregations(self):

@@ -244,6 +244,7 @@ class EGAClassifier(ARTResampling, BaseNetClassifier):
         random_state=None,
         decision="argmax",
         warm_start=False,
+        checkpoint=None,
         **kwargs,
     ):
         self.module = module
@@ -274,6 +275,7 @@ class EGAClassifier(ARTResampling, BaseNetClassifier):
         self.decision = decision
         self.monitor = monitor
         self.warm_start = warm_start
+        self.checkpoint = checkpoint
         vars(self).update(kwargs)
 
     # -- hooks --------------------------------------------------------------
@@ -357,7 +359,8 @@ class EGAClassifier(ARTResampling, BaseNetClassifier):
         if self.pretrain_epochs > 0:
             # The monitor restores phase 1's best epoch when it ends.
             self._train_net(data, epochs=self.pretrain_epochs)
-            best_epoch = dict(net.callbacks_)["ega"].best_epoch_
+            # (None when a resumed fit skipped phase 1: no monitor ran.)
+            best_epoch = getattr(dict(net.callbacks_)["ega"], "best_epoch_", None)
         elif not net.initialized_:
             net.initialize()  # phase 2 from the initial network
         monitor = dict(net.callbacks_)["ega"]
@@ -499,6 +502,42 @@ class EGAClassifier(ARTResampling, BaseNetClassifier):
             init_rows=init_rows,
         )
 
+    def _checkpoint_state(self, data):
+        # Phase 2's points and batch streams (phase 1 has no state of its own).
+        meta = getattr(self.net_, "meta", None)
+        if meta is None:
+            return {}
+        rows = None if meta.init_rows is None else meta.init_rows[1]
+        return {
+            "Z": meta.Z,
+            "y_z": meta.y_z,
+            "Z_init": meta._Z_init,
+            "init_rows": rows,
+            "streams": [
+                _stream_state(meta.synthetic_stream),
+                _stream_state(meta.valid_stream),
+            ],
+        }
+
+    def _restore_checkpoint(self, data, saved):
+        meta = getattr(self.net_, "meta", None)
+        if meta is None or not saved:
+            return
+        # The code between the phases ran again on a network that skipped
+        # phase 1: its points and streams are replaced by the saved ones.
+        device = torch.device(self.device)
+        meta.Z = saved["Z"].to(device)
+        meta.y_z = saved["y_z"].to(device)
+        meta._Z_init = None if saved["Z_init"] is None else saved["Z_init"].to(device)
+        meta.init_rows = (
+            None
+            if saved["init_rows"] is None
+            else (data.train_ds.X, saved["init_rows"].to(device))
+        )
+        meta.synthetic_stream, meta.valid_stream = (
+            _restore_stream(stream, device) for stream in saved["streams"]
+        )
+
     @fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, *, X_val=None, y_val=None, sample_weight=None):
         """Train the network in two phases and learn the synthetic points.
@@ -530,3 +569,27 @@ class EGAClassifier(ARTResampling, BaseNetClassifier):
             The fitted classifier.
         """
         return self._fit(X, y, X_val=X_val, y_val=y_val, sample_weight=sample_weight)
+
+
+def _stream_state(stream):
+    """An index stream as tensors and numbers (for a checkpoint)."""
+    state = {
+        "generator": stream.generator.get_state(),
+        "batch_size": stream.batch_size,
+    }
+    if isinstance(stream, WeightedIndexStream):
+        state["weights"] = stream.weights
+    else:
+        state["n"] = stream.n
+        state["buffer"] = stream._buffer
+    return state
+
+
+def _restore_stream(state, device):
+    if "weights" in state:
+        stream = WeightedIndexStream(state["weights"], state["batch_size"], 0, device)
+    else:
+        stream = IndexStream(state["n"], state["batch_size"], 0, device)
+        stream._buffer = state["buffer"]
+    stream.generator.set_state(state["generator"])
+    return stream

@@ -111,6 +111,17 @@ fold is drawn again.""",
 call ``torch.distributed.init_process_group`` before ``fit``). See the
 "Scaling out" page of the documentation.""",
     ),
+    "checkpoint": (
+        "str, path-like or Checkpoint",
+        """A directory where ``fit`` writes its whole training state at the
+end of every epoch (atomically): a fit killed part-way (a preempted machine,
+an out-of-memory kill) and started again with the same directory, data and
+parameters resumes from the last complete epoch and ends with bitwise the
+model of an uninterrupted fit. A directory written for other data or
+parameters is refused. The files are removed after a successful fit unless
+given as ``Checkpoint(dir, keep=True)``. ``None`` writes nothing. See
+"Resuming a fit" in the user guide for what it costs per epoch.""",
+    ),
     "**kwargs": (
         None,
         """Routed parameters: ``module__*``, ``criterion__*``,

@@ -13,6 +13,7 @@ adds its own part through the hooks (ART's resampling is such a part,
 
 import copy
 import json
+import os
 import warnings
 from numbers import Integral, Real
 
@@ -41,6 +42,7 @@ from .._validation import (
     train_valid_folds,
 )
 from ._callbacks import ClassScoring, FiniteLossGuard, LossOrMetricStopping
+from ._checkpoint import Checkpoint, CheckpointCallback, open_checkpoint
 from ._data import ArrayDataset, BatchIterator
 from ._distributed import DistributedFit
 from ._interrupt import catch_interrupts
@@ -104,6 +106,19 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         still there. The core sets them, with its own, in one place, and then
         drops every reference to the training data (the net's
         ``fit_data_attributes`` and the callbacks' ``release_fit_data``).
+    :meth:`_checkpoint_state`, :meth:`_restore_checkpoint`
+        Under ``checkpoint=DIR`` (:mod:`skart._nn._checkpoint`): the method's
+        own training state that the core's checkpoint does not hold (the
+        core holds every module, optimiser, callback's plain ``*_``
+        attributes, the net's sampler, the random streams and the history),
+        as tensors and plain containers, written with every checkpoint; and
+        how to put it back. A training *stage* is one call of the net's
+        ``partial_fit``: a resumed fit skips the stages that ended before the
+        crash and restores the saved state, this hook's included, when the
+        saved stage begins (at its ``on_train_begin``, or in place of a stage
+        that had ended). The code of ``_train`` between two stages runs
+        again, so what it computes must either be the same or be put back by
+        :meth:`_restore_checkpoint`.
 
     Warm-start state is not kept in private attributes: on a warm start,
     ``state.warm`` holds the previous fit's fitted attributes.
@@ -128,6 +143,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         "monitor": [StrOptions({"loss", "metric", "loss_or_metric"})],
         "decision": [StrOptions({"argmax", "tuned"})],
         "distributed": ["boolean"],
+        "checkpoint": [None, str, os.PathLike, Checkpoint],
     }
 
     _net_class = Net
@@ -234,6 +250,13 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         """The method's fitted attributes (name to value), from ``_train``'s result."""
         return {}
 
+    def _checkpoint_state(self, state):
+        """The method's own training state for a checkpoint (plain values)."""
+        return {}
+
+    def _restore_checkpoint(self, state, saved):
+        """Put back what :meth:`_checkpoint_state` returned."""
+
     # -- fit ----------------------------------------------------------------
 
     def _build_net(self, data):
@@ -305,6 +328,9 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
                 )
             callbacks.append(("early_stopping", stopping))
         callbacks += copy.deepcopy(list(self.callbacks or []))
+        if data.checkpoint is not None:
+            # Last: it writes what every other callback left at the epoch's end.
+            callbacks.append(("checkpoint", CheckpointCallback(data.checkpoint)))
         # The printed log leaves out the per-class lists the callbacks record.
         hidden = [
             key
@@ -398,6 +424,12 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         if ddp is not None:  # the same data and random state on every rank
             rng = ddp.check_data(X, y_enc, sample_weight, rng)
+        checkpoint = None
+        if getattr(self, "checkpoint", None) is not None:
+            # Refuses a checkpoint of other data or parameters before any work.
+            checkpoint = open_checkpoint(
+                self, X, y_enc, sample_weight, X_val, y_val, rng
+            )
         X_tr, y_tr, X_va, y_va, w_tr, w_va = train_valid_folds(
             self,
             X,
@@ -439,6 +471,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             rng=rng,
             ddp=ddp,
             warm=warm,
+            checkpoint=checkpoint,
         )
         state.sampler = self._class_sampler(state)
         if ddp is not None:
@@ -449,6 +482,9 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         if warm is not None:
             self._continue_from(previous_net)
         self.net_.valid_sample_weight = state.valid_weights
+        if checkpoint is not None:
+            checkpoint.fit_state = state
+            self.net_.resume = checkpoint
         devices = []
         if device.type == "cuda":
             devices = [
@@ -459,6 +495,8 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             torch.manual_seed(seed)
             trained = self._train(state)
         self.net_.interrupt = None
+        if checkpoint is not None:
+            checkpoint.finish(interrupted=stop.interrupted)
         if stop.interrupted:
             self._warn_interrupted()
         if ddp is not None:

@@ -99,7 +99,13 @@ class Net(NeuralNetClassifier):
         "train_split",
         "iterator_train__sampler",
         "valid_sample_weight",
+        "resume",
     )
+
+    # The fit's checkpoint (skart._nn._checkpoint.FitCheckpoint) under
+    # ``checkpoint=DIR``: it skips the stages a resumed fit already ran.
+    resume = None
+    _resume_skip_epochs = 0
 
     # The fit's Interrupt (skart._nn._interrupt) while the estimator trains.
     interrupt = None
@@ -113,7 +119,22 @@ class Net(NeuralNetClassifier):
         # After a Ctrl-C, a method's next stage does not train.
         if self.interrupted:
             return self
+        if self.resume is not None and self.resume.begin_stage(self):
+            return self  # a resumed fit: this stage ran before the crash
         return super().partial_fit(X, y, classes=classes, **fit_params)
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        # A resumed stage runs the epochs it had left.
+        skip, self._resume_skip_epochs = self._resume_skip_epochs, 0
+        if skip:
+            epochs = max((self.max_epochs if epochs is None else epochs) - skip, 0)
+        return super().fit_loop(X, y, epochs=epochs, **fit_params)
+
+    def get_iterator(self, dataset, training=False):
+        iterator = super().get_iterator(dataset, training=training)
+        if training and self.resume is not None:
+            self.resume.training_iterator(iterator)
+        return iterator
 
     def release_fit_data(self):
         """Drop every reference to the fit's data: the net's and its callbacks'."""

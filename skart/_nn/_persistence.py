@@ -40,7 +40,7 @@ TRUSTED_MODULES = ("skart", "torch.nn", "torch.optim")
 # Parameters that only training reads. A value of theirs that a file cannot
 # hold (callback objects, a RandomState instance, a lambda as metric...) is
 # left out of the file, and the loaded estimator has the default.
-TRAINING_ONLY = ("callbacks", "random_state", "metric", "optimizer")
+TRAINING_ONLY = ("callbacks", "random_state", "metric", "optimizer", "checkpoint")
 TRAINING_ONLY_PREFIXES = (
     "callbacks__",
     "optimizer__",

@@ -55,6 +55,9 @@ class FitState:
         (name to value, taken before this fit changed any): how a method
         carries its own state (EGA's points, ART's distribution) into the
         next fit. None otherwise.
+    checkpoint : FitCheckpoint or None
+        The fit's checkpoint under ``checkpoint=DIR``
+        (:mod:`skart._nn._checkpoint`), None otherwise.
     """
 
     class_counts: np.ndarray
@@ -73,6 +76,7 @@ class FitState:
     sampler: Any = None
     ddp: Any = None
     warm: dict | None = None
+    checkpoint: Any = None
 
     def class_sampler(self, seed=None):
         """A class sampler of the training fold, sharded under ``distributed=True``.

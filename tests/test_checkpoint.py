@@ -195,12 +195,12 @@ def test_random_state_none_resumes_from_the_saved_stream(tmp_path):
     # fit started from: the resumed model is the one that fit would have given.
     X, y = _data()
     directory = tmp_path / "ckpt"
-    np.random.seed(3)
+    np.random.seed(3)  # noqa: NPY002 (random_state=None draws from it)
     clf = ARTClassifier(max_epochs=4, random_state=None, checkpoint=directory)
     with pytest.raises(RuntimeError):
         clone(clf).set_params(callbacks=[_Crash()]).fit(X, y)
     resumed = clone(clf).fit(X, y)
-    np.random.seed(3)
+    np.random.seed(3)  # noqa: NPY002 (random_state=None draws from it)
     reference = ARTClassifier(max_epochs=4, random_state=None).fit(X, y)
     np.testing.assert_array_equal(resumed.predict_proba(X), reference.predict_proba(X))
 

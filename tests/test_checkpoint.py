@@ -41,13 +41,11 @@ CASES = {
     ),
     "autosmote": ("AutoSMOTEClassifier(max_epochs=6, random_state=0)", 3),
     "crt_stage1": (
-        "DecoupledClassifier(method='crt', max_epochs=4, crt_epochs=4, "
-        "random_state=0)",
+        "DecoupledClassifier(method='crt', max_epochs=4, crt_epochs=4, random_state=0)",
         2,
     ),
     "crt_stage2": (
-        "DecoupledClassifier(method='crt', max_epochs=4, crt_epochs=4, "
-        "random_state=0)",
+        "DecoupledClassifier(method='crt', max_epochs=4, crt_epochs=4, random_state=0)",
         6,
     ),
     "tau_norm": ("DecoupledClassifier(max_epochs=5, random_state=0)", 3),
@@ -244,7 +242,9 @@ def test_saved_model_of_a_checkpointed_fit_loads(tmp_path):
     from skart import load_fitted
 
     X, y = _data()
-    clf = ARTClassifier(max_epochs=2, random_state=0, checkpoint=Checkpoint(tmp_path / "c"))
+    clf = ARTClassifier(
+        max_epochs=2, random_state=0, checkpoint=Checkpoint(tmp_path / "c")
+    )
     clf.fit(X, y)
     clf.save_fitted(tmp_path / "model.pt")
     loaded = load_fitted(tmp_path / "model.pt")

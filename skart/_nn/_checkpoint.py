@@ -238,7 +238,11 @@ class FitCheckpoint:
                 "directory, or remove it to start afresh."
             )
         if state["data"] != self.fingerprint:
-            differ = [k for k in self.fingerprint if state["data"].get(k) != self.fingerprint[k]]
+            differ = [
+                k
+                for k in self.fingerprint
+                if state["data"].get(k) != self.fingerprint[k]
+            ]
             raise ValueError(
                 f"checkpoint={self.dirname!r} was written by a fit on other data "
                 f"(they differ in: {', '.join(differ)}); a fit resumes only on "

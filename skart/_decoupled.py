@@ -13,6 +13,7 @@ from skorch.callbacks import Callback
 from ._metrics import class_scores
 from ._nn._docs import CORE_PARAMETERS, Substitution
 from ._nn._estimator import BaseNetClassifier
+from ._nn._random import reset_linear, seeded_global
 from ._params import Interval, StrOptions, fit_context
 from ._validation import draw_seed
 
@@ -366,7 +367,12 @@ class DecoupledClassifier(BaseNetClassifier):
             if id(p) not in classifier:
                 p.requires_grad_(False)
                 p.grad = None
-        layer.reset_parameters()  # torch's global RNG: seeded by the core
+        if type(layer).reset_parameters is torch.nn.Linear.reset_parameters:
+            # From the fit's generator: the same in threads as sequentially.
+            reset_linear(layer, state.generators.cpu)
+        else:  # a Linear of the user's own: its own rule, under the lock
+            with seeded_global(draw_seed(state.rng), layer.weight.device):
+                layer.reset_parameters()
         sampler = state.class_sampler(seed=draw_seed(state.rng))
         sampler.set_distribution((sampler.class_weights > 0).astype(np.float64))
         net.iterator_train__sampler = sampler

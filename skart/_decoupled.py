@@ -119,7 +119,9 @@ class DecoupledClassifier(BaseNetClassifier):
         Cosine annealing of the learning rate over each stage's epochs.
     random_state : int, RandomState instance or None, default=None
         Seeds the split, the sampling, the initial weights of both stages and
-        dropout, so that ``fit`` is reproducible on CPU.
+        dropout (the fit's own torch generators), so that ``fit`` is
+        reproducible on CPU: the same model whether fits run one after
+        another, in threads or in processes.
     warm_start : bool, default=False
         If True, a second ``fit`` continues stage 1 from the fitted network
         (tau-normalisation undone first) for ``max_epochs`` more epochs, then

@@ -13,6 +13,7 @@ from skorch.callbacks import Callback
 from ._metrics import class_scores
 from ._nn._docs import CORE_PARAMETERS, Substitution
 from ._nn._estimator import BaseNetClassifier
+from ._nn._random import reset_linear, seeded_global
 from ._params import Interval, StrOptions, fit_context
 from ._validation import draw_seed
 
@@ -118,7 +119,9 @@ class DecoupledClassifier(BaseNetClassifier):
         Cosine annealing of the learning rate over each stage's epochs.
     random_state : int, RandomState instance or None, default=None
         Seeds the split, the sampling, the initial weights of both stages and
-        dropout, so that ``fit`` is reproducible on CPU.
+        dropout (the fit's own torch generators), so that ``fit`` is
+        reproducible on CPU: the same model whether fits run one after
+        another, in threads or in processes.
     warm_start : bool, default=False
         If True, a second ``fit`` continues stage 1 from the fitted network
         (tau-normalisation undone first) for ``max_epochs`` more epochs, then
@@ -368,7 +371,12 @@ class DecoupledClassifier(BaseNetClassifier):
             if id(p) not in classifier:
                 p.requires_grad_(False)
                 p.grad = None
-        layer.reset_parameters()  # torch's global RNG: seeded by the core
+        if type(layer).reset_parameters is torch.nn.Linear.reset_parameters:
+            # From the fit's generator: the same in threads as sequentially.
+            reset_linear(layer, state.generators.cpu)
+        else:  # a Linear of the user's own: its own rule, under the lock
+            with seeded_global(draw_seed(state.rng), layer.weight.device):
+                layer.reset_parameters()
         sampler = state.class_sampler(seed=draw_seed(state.rng))
         sampler.set_distribution((sampler.class_weights > 0).astype(np.float64))
         net.iterator_train__sampler = sampler

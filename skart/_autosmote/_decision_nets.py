@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._nn._random import reset_linear
 from ._synthesis import gumbel_softmax
 
 # -- decision networks ------------------------------------------------------
@@ -62,6 +63,24 @@ class DecisionNets(nn.Module):
                     for d, s in self.sizes.items()
                 }
             )
+
+    @torch.no_grad()
+    def reset_parameters(self, generator=None):
+        """Draw new initial weights (as at construction) from ``generator``.
+
+        A fit calls it with its own CPU generator, so the decision networks
+        start the same whether fits run one after another or in threads.
+        """
+        for layer in self.modules():
+            if isinstance(layer, nn.Linear):
+                if generator is None:
+                    layer.reset_parameters()
+                else:
+                    reset_linear(layer, generator)
+        if self.variant != "self":
+            for table in self.tables.values():
+                draw = torch.randn(table.shape, generator=generator, dtype=table.dtype)
+                table.copy_(0.1 * draw)
 
     def _inputs(self, x, c):
         return torch.cat([x, F.one_hot(c, self.n_classes).to(x.dtype)], dim=1)

@@ -71,16 +71,27 @@ class SeedPool:
             *idx.shape, *self.source.shape[1:]
         )
 
-    def draw_seeds(self, n_real):
+    def draw_seeds(self, n_real, generators):
+        """Seed rows for a minibatch of ``n_real`` real rows, drawn from the
+        fit's generators (``FitGenerators``: the rounding on the CPU, the
+        rows on the device)."""
         seeds = []
         for c, budget in self.budgets.items():
             expected = budget * n_real / self.n_train
-            n = int(expected) + int(torch.rand(()) < expected - int(expected))
+            up = torch.rand((), generator=generators.cpu) < expected - int(expected)
+            n = int(expected) + int(up)
             rows = self.rows[c]
             if self.row_weights is None:
-                pick = torch.randint(len(rows), (n,), device=rows.device)
+                pick = torch.randint(
+                    len(rows), (n,), device=rows.device, generator=generators.device
+                )
             elif n:
-                pick = torch.multinomial(self.row_weights[c], n, replacement=True)
+                pick = torch.multinomial(
+                    self.row_weights[c],
+                    n,
+                    replacement=True,
+                    generator=generators.device,
+                )
             else:
                 pick = torch.zeros(0, dtype=torch.int64, device=rows.device)
             seeds.append(rows[pick])
@@ -118,7 +129,9 @@ class AutoSMOTENet(Net):
 
     def initialize_module(self):
         super().initialize_module()
-        self.generator_ = self.generator().to(self.device)
+        # Moved to the device by skorch; initialised from the fit's generator
+        # by skart's Net (DecisionNets.reset_parameters).
+        self.generator_ = self.generator()
         return self
 
     def get_loss(self, y_pred, y_true, X=None, training=False, weight=None):
@@ -136,7 +149,8 @@ class AutoSMOTENet(Net):
         straight-through 0/1 weight of each synthetic row in the loss.
         """
         pool = self.pool
-        seeds = pool.draw_seeds(n_real)
+        generators = self.random_streams
+        seeds = pool.draw_seeds(n_real, generators)
         x = pool.take(seeds)
         z, dec = synthesize(
             self.generator_,
@@ -147,6 +161,7 @@ class AutoSMOTENet(Net):
             pool.n_neighbors[seeds],
             pool.k_mask[seeds],
             self.temperature_,
+            generator=generators.device,
         )
         o = dec["draw_participation"]
         if self.min_participation > 0 and len(o):
@@ -189,7 +204,12 @@ class AutoSMOTENet(Net):
         step = self.optimizer_.param_groups[0]["lr"]
         lookahead = lookahead_params(self.module_, grads, step)
         X_valid, y_valid = self.valid
-        rows = torch.randint(len(y_valid), (self.batch_size,), device=y_valid.device)
+        rows = torch.randint(
+            len(y_valid),
+            (self.batch_size,),
+            device=y_valid.device,
+            generator=self.random_streams.device,
+        )
         logits = torch.func.functional_call(self.module_, lookahead, (X_valid[rows],))
         # Class-balanced: every class weighs the same in the outer loss, as
         # in the macro-averaged metrics oversampling is meant to improve.

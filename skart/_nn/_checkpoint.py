@@ -312,6 +312,12 @@ class FitCheckpoint:
             rng["iterator"] = random_state_state(self.iterator._rng)
         if self.fit_state is not None and self.fit_state.rng is not None:
             rng["fit"] = random_state_state(self.fit_state.rng)
+        # The fit's own generators (initial weights, dropout, a method's draws).
+        streams = getattr(net, "random_streams", None)
+        if streams is not None:
+            rng["streams_cpu"] = streams.cpu.get_state()
+            if streams.device is not streams.cpu:
+                rng["streams_device"] = streams.device.get_state()
         return {
             "format": FORMAT,
             "estimator": type(est).__name__,
@@ -356,6 +362,11 @@ class FitCheckpoint:
             torch.cuda.set_rng_state(rng["cuda"], torch.device(est.device))
         if "fit" in rng and self.fit_state is not None:
             set_random_state(self.fit_state.rng, rng["fit"])
+        streams = getattr(net, "random_streams", None)
+        if streams is not None and "streams_cpu" in rng:
+            streams.cpu.set_state(rng["streams_cpu"])
+            if "streams_device" in rng:
+                streams.device.set_state(rng["streams_device"])
         self.pending_iterator = rng.get("iterator")
         if self.iterator is not None and self.pending_iterator is not None:
             set_random_state(self.iterator._rng, self.pending_iterator)

@@ -93,8 +93,9 @@ there once and batches are indexed in place.""",
     ),
     "random_state": (
         "int, RandomState instance or None",
-        """Seeds the split, the sampling and torch (initial weights, dropout)
-so that ``fit`` is reproducible on CPU.""",
+        """Seeds the split, the sampling and the fit's own torch generators
+(initial weights, dropout), so that ``fit`` is reproducible on CPU: the same
+model whether fits run one after another, in threads or in processes.""",
     ),
     "warm_start": (
         "bool",

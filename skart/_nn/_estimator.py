@@ -50,6 +50,7 @@ from ._net import Net, softmax
 from ._network import MLP
 from ._onnx import export_onnx
 from ._persistence import save_fitted
+from ._random import FitGenerators
 from ._state import FitState
 
 # Parameters of the wrapped net that are given flat, skorch-style, as
@@ -100,7 +101,9 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
     :meth:`_train`
         Trains ``net_`` under the fit's torch seed (by default one
         :meth:`_train_net`); it returns what :meth:`_fitted_attributes`
-        needs, or None.
+        needs, or None. A method draws its own random numbers from the
+        fit's generators (``state.generators``), never from torch's global
+        generator, which threads share.
     :meth:`_fitted_attributes`
         The method's fitted attributes, computed while the training data are
         still there. The core sets them, with its own, in one place, and then
@@ -468,6 +471,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             train_ds=self._dataset(X_tr, y_tr),
             valid_ds=self._dataset(X_va, y_va),
             seed=seed,
+            generators=FitGenerators(seed, device),
             rng=rng,
             ddp=ddp,
             warm=warm,
@@ -479,20 +483,17 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         self._prepare_fit(state)
         previous_net = self.net_ if warm is not None else None
         self.net_ = self._build_net(state)
+        # The fit's own torch generators: its modules are built and drawn from
+        # with them, never with torch's global one, which threads share.
+        self.net_.random_streams = state.generators
         if warm is not None:
             self._continue_from(previous_net)
         self.net_.valid_sample_weight = state.valid_weights
         if checkpoint is not None:
             checkpoint.fit_state = state
             self.net_.resume = checkpoint
-        devices = []
-        if device.type == "cuda":
-            devices = [
-                torch.cuda.current_device() if device.index is None else device.index
-            ]
-        with torch.random.fork_rng(devices=devices), catch_interrupts() as stop:
+        with state.generators.training(), catch_interrupts() as stop:
             self.net_.interrupt = stop
-            torch.manual_seed(seed)
             trained = self._train(state)
         self.net_.interrupt = None
         if checkpoint is not None:
@@ -660,6 +661,9 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             state["net"].get("module__n_features", self.n_features_in_),
         )
         self.net_ = self._build_net(data)
+        # Built under the lock (its weights come from the file): a load
+        # leaves torch's global generator alone.
+        self.net_.random_streams = FitGenerators(0, self.net_.device)
         self.net_.initialize()
         modules = state["modules"]
         names = [

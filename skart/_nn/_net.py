@@ -14,6 +14,7 @@ from skorch.utils import to_tensor
 
 from ._data import ArrayDataset, BatchIterator
 from ._loss import per_row_loss
+from ._random import detach
 
 
 def softmax(logits):
@@ -31,6 +32,27 @@ class Net(NeuralNetClassifier):
             module = getattr(self, name + "_")
             if isinstance(module, torch.nn.Module) and module.training != training:
                 module.train(training)
+
+    # The fit's torch generators (a ``FitGenerators``), set by the estimator
+    # before the net is initialised; None builds modules as skorch does.
+    random_streams = None
+
+    def _initialize_module(self, reason=None):
+        # Every module is built under the process-wide lock with torch's
+        # global generator seeded (a user's module initialises reproducibly
+        # in threads too), then initialised from the fit's own generator if
+        # it can be (skart's MLP) and given it for its forward's draws. A
+        # module instance used as given keeps its weights.
+        streams = self.random_streams
+        if streams is None:
+            return super()._initialize_module(reason)
+        with streams.construction():
+            super()._initialize_module(reason)
+        for name in self._modules:
+            module = getattr(self, name + "_")
+            if isinstance(module, torch.nn.Module):
+                streams.attach(module, reset=module is not getattr(self, name, None))
+        return self
 
     def initialize_callbacks(self):
         super().initialize_callbacks()
@@ -100,6 +122,7 @@ class Net(NeuralNetClassifier):
         "iterator_train__sampler",
         "valid_sample_weight",
         "resume",
+        "random_streams",
     )
 
     # The fit's checkpoint (skart._nn._checkpoint.FitCheckpoint) under
@@ -140,6 +163,10 @@ class Net(NeuralNetClassifier):
         """Drop every reference to the fit's data: the net's and its callbacks'."""
         for name in self.fit_data_attributes:
             setattr(self, name, None)
+        for name in self._modules:  # a fitted module draws from torch's generator
+            module = getattr(self, name + "_", None)
+            if isinstance(module, torch.nn.Module):
+                detach(module)
         for _, cb in getattr(self, "callbacks_", []):
             release = getattr(cb, "release_fit_data", None)
             if release is not None:

@@ -42,6 +42,11 @@ class FitState:
         arrays on the CPU); their batches' labels are int64.
     seed : int
         The fit's seed for torch and the samplers.
+    generators : FitGenerators or None
+        The fit's own torch generators, seeded from ``seed``: ``cpu`` (initial
+        weights, host-side draws) and ``device`` (draws on the training
+        device). A method's random draws come from them, never from torch's
+        global generator, which threads share.
     rng : numpy.random.RandomState or None
         The fit's random state, after the split and the seed were drawn.
     sampler : ClassDistributionSampler or None
@@ -72,6 +77,7 @@ class FitState:
     train_ds: Any = None
     valid_ds: Any = None
     seed: int = 0
+    generators: Any = None
     rng: np.random.RandomState | None = None
     sampler: Any = None
     ddp: Any = None

@@ -135,6 +135,8 @@ html_show_sourcelink = False
 toc_object_entries_show_parents = "hide"
 html_theme_options = {
     "navbar_align": "left",
+    # Every top-level page in the bar (the default folds the sixth on into "More").
+    "header_links_before_dropdown": 8,
     "show_toc_level": 2,
     "navigation_with_keys": False,
     # The examples' code needs the width more than a table of contents.

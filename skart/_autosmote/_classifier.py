@@ -85,7 +85,8 @@ class AutoSMOTEClassifier(ARTResampling, BaseNetClassifier):
       bilevel objective ranked first of eight methods over seven data sets
       (``docs/benchmarks_autosmote.md``). ``min_participation`` forces the
       seeds most likely to take part in up to that share, and the history
-      records participation and entropies.
+      records participation and entropies. ``anchor`` adds a pull towards
+      SMOTE's decisions to the decision networks' loss (see the parameter).
     * *Neighbours*: computed once, in input space, among the training rows
       of the same class (scikit-learn's ``NearestNeighbors``). A class of
       ``n_c <= k_max`` rows has ``n_c - 1`` neighbours: the larger ``k`` are
@@ -133,6 +134,22 @@ class AutoSMOTEClassifier(ARTResampling, BaseNetClassifier):
         three times a joint one, and the validation fold also trains the
         decision networks. ``"joint"`` (the paper's literal reading) trains
         them on the training loss, with the classifier.
+    anchor : float >= 0, default=0.0
+        Strength of the pull of the decision distributions towards SMOTE's
+        point of the decision space (ours): every seed takes part, with
+        ``k = min(5, k_max, its feasible neighbours)`` (imbalanced-learn's
+        ``k_neighbors=5``) and ``linear`` aggregation. The decision networks'
+        loss (the training loss with ``objective="joint"``, the look-ahead
+        validation loss with ``"bilevel"``) gets ``anchor`` times the mean,
+        over the step's seeds, of ``KL(smote || q)`` summed over the three
+        decisions, ``q`` the seed's decision distribution (its drawn
+        cohort's); SMOTE's point being a point mass, each KL is the
+        cross-entropy ``-log q(SMOTE's choice)``, of ``k`` over the feasible
+        ``k`` only. Without ``"linear"`` in ``aggregations`` the aggregation
+        has no term. The classifier's gradients and the reported loss do not
+        change. ``0`` (the default, for now) adds nothing and trains as
+        before; a default is to be chosen on validation folds of the
+        selection sets (issue 23).
     sampling_strategy : float, str, dict or callable, default="auto"
         The synthetic rows per class and epoch, as imbalanced-learn's
         over-samplers read it, on the training fold.
@@ -240,6 +257,7 @@ class AutoSMOTEClassifier(ARTResampling, BaseNetClassifier):
         "decision_hidden_units": [tuple, list],
         "min_participation": [Interval(Real, 0, 1, closed="both")],
         "objective": [StrOptions({"joint", "bilevel"})],
+        "anchor": [Interval(Real, 0, None, closed="left")],
         "sampling_strategy": BaseOverSampler._parameter_constraints[
             "sampling_strategy"
         ],
@@ -263,6 +281,7 @@ class AutoSMOTEClassifier(ARTResampling, BaseNetClassifier):
         decision_hidden_units=(32,),
         min_participation=0.0,
         objective="bilevel",
+        anchor=0.0,
         sampling_strategy="auto",
         art=False,
         c=0.5,
@@ -298,6 +317,7 @@ class AutoSMOTEClassifier(ARTResampling, BaseNetClassifier):
         self.decision_hidden_units = decision_hidden_units
         self.min_participation = min_participation
         self.objective = objective
+        self.anchor = anchor
         self.sampling_strategy = sampling_strategy
         self.art = art
         self.c = c
@@ -391,6 +411,7 @@ class AutoSMOTEClassifier(ARTResampling, BaseNetClassifier):
             "aggregations": tuple(self.aggregations),
             "min_participation": self.min_participation,
             "objective": self.objective,
+            "anchor": self.anchor,
         }
         if not data.has_data:
             # skart.load_fitted: the decision networks without a pool of seeds

@@ -114,10 +114,12 @@ class AutoSMOTENet(Net):
         min_participation=0.0,
         objective="joint",
         valid=None,
+        anchor=0.0,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.generator = generator
+        self.anchor = anchor
         self.pool = pool
         self.objective = objective
         self.valid = valid
@@ -145,8 +147,11 @@ class AutoSMOTENet(Net):
     def draw_synthetic(self, n_real):
         """Synthetic rows for a minibatch of ``n_real`` real rows.
 
-        Returns ``(z, y, participation)``, where ``participation`` is the
-        straight-through 0/1 weight of each synthetic row in the loss.
+        Returns ``(z, y, participation, penalty)``, where ``participation``
+        is the straight-through 0/1 weight of each synthetic row in the loss
+        and ``penalty`` the anchor's term of the decision networks' loss
+        (:func:`anchor_penalty`, times ``anchor``; None when ``anchor`` is 0
+        or no seed was drawn: nothing is computed then).
         """
         pool = self.pool
         generators = self.random_streams
@@ -174,14 +179,19 @@ class AutoSMOTENet(Net):
             o = torch.where(forced, o - o.detach() + 1.0, o)
         self.participation_sum_ += float(o.detach().sum())
         self.participation_count_ += len(o)
-        return z, pool.y[seeds], o
+        penalty = None
+        if self.anchor > 0 and len(o):
+            penalty = self.anchor * anchor_penalty(
+                dec, pool.n_neighbors[seeds], self.aggregations
+            )
+        return z, pool.y[seeds], o, penalty
 
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
         Xi, yi = batch
         if self.pool is None or not self.pool.budgets:
             return super().train_step_single(batch, **fit_params)
-        z, yz, o = self.draw_synthetic(len(yi))
+        z, yz, o, penalty = self.draw_synthetic(len(yi))
         X = torch.cat([Xi, z])
         y = torch.cat([yi, yz])
         weight = torch.cat([o.new_ones(len(yi)), o])
@@ -189,12 +199,17 @@ class AutoSMOTENet(Net):
         # L = [sum_real CE + sum_syn o_i CE] / (B + sum o_i)
         loss = self.get_loss(y_pred, y, X=X, training=True, weight=weight)
         if self.objective == "bilevel" and self.valid is not None:
-            self._bilevel_gradients(loss)
-        else:
+            self._bilevel_gradients(loss, penalty)
+        elif penalty is None:
             loss.backward()
+        else:
+            # The penalty depends on the decision networks alone: the
+            # classifier's gradients are those of the loss. The reported
+            # loss stays the classifier's.
+            (loss + penalty).backward()
         return {"loss": loss, "y_pred": y_pred[: len(yi)]}
 
-    def _bilevel_gradients(self, loss):
+    def _bilevel_gradients(self, loss, penalty=None):
         # The classifier descends the training loss; the decision networks
         # descend the validation loss of the classifier after one look-ahead
         # step, theta' = theta - lr * grad_theta L_train(theta, phi) (DARTS'
@@ -230,12 +245,60 @@ class AutoSMOTENet(Net):
             self.criterion_, logits, y_valid[rows], purpose="AutoSMOTE"
         )
         valid_loss = (losses * w).sum() / denominator
+        if penalty is not None:
+            valid_loss = valid_loss + penalty
         generator = [p for p in self.generator_.parameters() if p.requires_grad]
         outer = torch.autograd.grad(valid_loss, generator, allow_unused=True)
         for p, g in zip(params, grads):
             p.grad = g.detach()
         for p, g in zip(generator, outer):
             p.grad = g
+
+
+# imbalanced-learn's SMOTE default, k_neighbors=5: the SMOTE the anchor is at.
+SMOTE_K = 5
+
+
+def smote_k_index(n_neighbors, k_max):
+    """Index (``k - 1``) of SMOTE's neighbour count for seeds with ``n_neighbors``.
+
+    ``k = min(SMOTE_K, k_max, n_neighbors)``, at least 1: SMOTE's
+    ``k_neighbors=5`` where the seed has five neighbours within ``k_max``,
+    else the largest feasible ``k`` (``linear`` with ``k`` neighbours is
+    SMOTE with ``k_neighbors=k``).
+    """
+    return n_neighbors.clamp(1, min(SMOTE_K, k_max)) - 1
+
+
+def anchor_penalty(logits, n_neighbors, aggregations):
+    """Mean over the seeds of ``KL(smote || q)``, summed over the decisions.
+
+    ``smote`` is SMOTE's point of the decision space, a point mass: take
+    part, ``k`` from :func:`smote_k_index`, ``linear``. The KL divergence
+    from a point mass is the cross-entropy ``-log q(smote's choice)``. The
+    ``k`` distribution is the softmax over the feasible ``k`` only (the
+    logits of the others are ``-inf``), so the target is always feasible.
+    Without ``"linear"`` among ``aggregations`` the aggregation has no
+    SMOTE point and no term.
+
+    Parameters
+    ----------
+    logits : dict of torch.Tensor
+        The decision logits of the step's seeds (:func:`synthesize`'s
+        ``"participation"`` (n, 2), ``"k"`` (n, K), ``"aggregation"`` (n, A)).
+    n_neighbors : torch.Tensor of shape (n,)
+        Feasible neighbours of each seed.
+    aggregations : sequence of str
+        The aggregations, in the order of the logits.
+    """
+    log_p = torch.log_softmax(logits["participation"], dim=1)[:, 1]
+    log_k = torch.log_softmax(logits["k"], dim=1)
+    target = smote_k_index(n_neighbors, log_k.shape[1])
+    nll = -log_p - log_k.gather(1, target[:, None])[:, 0]
+    if "linear" in aggregations:
+        log_a = torch.log_softmax(logits["aggregation"], dim=1)
+        nll = nll - log_a[:, list(aggregations).index("linear")]
+    return nll.mean()
 
 
 class DecisionMonitor(Callback):

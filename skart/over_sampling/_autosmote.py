@@ -49,6 +49,8 @@ class AutoSMOTE(BaseOverSampler):
     estimator : AutoSMOTEClassifier, default=None
         The classifier whose decisions are learned; cloned before fitting.
         ``None`` means ``AutoSMOTEClassifier()``.
+        Its parameters, ``anchor`` (the pull towards SMOTE's decisions)
+        included, shape the decisions the rows are drawn from.
     random_state : int, RandomState instance or None, default=None
         Seeds the estimator's fit (when not None) and the draws of the
         synthetic rows.

@@ -376,3 +376,85 @@ def test_warm_start_restores_the_decision_networks(data):
     assert any(not torch.allclose(moved[k], generator[k]) for k in generator)
     with pytest.raises(ValueError, match="network of another shape"):
         clf.set_params(k_max=2).fit(X, y)
+
+
+# -- the anchor at SMOTE's decisions ----------------------------------------
+
+
+def smote_point_probabilities(clf):
+    """Mean probability of each of SMOTE's choices (take part, k=5, linear)."""
+    d = clf.decision_distributions_
+    linear = list(clf.aggregations).index("linear")
+    return (
+        d["participation"].mean(),
+        d["k"][:, 4].mean(),
+        d["aggregation"][:, linear].mean(),
+    )
+
+
+@pytest.mark.parametrize("objective", ["joint", "bilevel"])
+def test_large_anchor_pulls_the_decisions_to_smote(data, objective):
+    X, y = data
+    free = tiny(objective=objective, max_epochs=15).fit(X, y)
+    pulled = tiny(objective=objective, max_epochs=15, anchor=10.0).fit(X, y)
+    d = pulled.decision_distributions_
+    # Every seed's most probable choices are SMOTE's (k_max=6, so k=5).
+    assert (d["k"].argmax(1) == 4).all()
+    assert (
+        d["aggregation"].argmax(1) == list(pulled.aggregations).index("linear")
+    ).all()
+    assert d["participation"].min() > 0.8
+    # ... and closer to them than without the anchor, on the same data and seed.
+    for p_free, p_pulled in zip(smote_point_probabilities(free),
+                                smote_point_probabilities(pulled)):  # fmt: skip
+        assert p_pulled > p_free + 0.05
+
+
+def test_anchor_zero_is_the_default_bitwise(data):
+    X, y = data
+    default, zero = tiny(), tiny(anchor=0.0)
+    assert default.get_params()["anchor"] == 0.0
+    default.fit(X, y)
+    zero.fit(X, y)
+    assert np.array_equal(default.predict_proba(X), zero.predict_proba(X))
+    for name, p in default.decision_distributions_.items():
+        assert np.array_equal(p, zero.decision_distributions_[name])
+
+
+def test_anchor_targets_the_largest_feasible_k_below_five():
+    # Class 1 has 4 rows (fewer in the training fold): at most 3 neighbours
+    # each, so SMOTE's k is a seed's neighbour count, not 5.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(44, 3))
+    y = np.r_[np.zeros(40, int), np.ones(4, int)]
+    with pytest.warns(UserWarning, match="fewer than k_max"):
+        clf = tiny(max_epochs=15, anchor=10.0, batch_size=16).fit(X, y)
+    minority = clf.seed_classes_ == 1
+    k = clf.decision_distributions_["k"][minority]
+    feasible = (clf.neighbors_[minority] >= 0).sum(1)
+    assert (feasible < 5).all()
+    assert (k.argmax(1) == feasible - 1).all()
+    assert (k[np.arange(6)[None] >= feasible[:, None]] == 0).all()
+
+
+def test_anchor_without_linear_pulls_participation_and_k_only(data):
+    X, y = data
+    clf = tiny(max_epochs=15, anchor=10.0, aggregations=("min", "max")).fit(X, y)
+    assert (clf.decision_distributions_["k"].argmax(1) == 4).all()
+
+
+def test_negative_anchor_is_refused(data):
+    X, y = data
+    with pytest.raises(ValueError, match="'anchor' parameter .* range"):
+        tiny(anchor=-0.1).fit(X, y)
+
+
+def test_sampler_passes_the_anchor_through(data):
+    from skart.over_sampling import AutoSMOTE
+
+    X, y = data
+    sampler = AutoSMOTE(estimator=tiny(max_epochs=15, anchor=10.0), random_state=0)
+    sampler.fit_resample(X, y)
+    assert sampler.estimator_.anchor == 10.0
+    assert (sampler.decision_distributions_["k"].argmax(1) == 4).all()
+    assert np.mean(sampler.synthetic_decisions_["aggregation"] == "linear") > 0.5

@@ -9,10 +9,10 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from autosmote_helpers import three_class_data, tiny
 from sklearn.base import clone
 from sklearn.datasets import make_classification
 
-from skart import AutoSMOTEClassifier
 from skart._autosmote._decision_nets import DecisionNets, decision_distributions
 from skart._autosmote._synthesis import (
     AGGREGATIONS,
@@ -24,30 +24,9 @@ from skart._autosmote._synthesis import (
 )
 
 
-def tiny(**params):
-    # The joint objective unless a test asks otherwise: a third of the cost.
-    return AutoSMOTEClassifier(
-        **{
-            "max_epochs": 3,
-            "batch_size": 128,
-            "objective": "joint",
-            "random_state": 0,
-            **params,
-        }
-    )
-
-
 @pytest.fixture(scope="module")
 def data():
-    return make_classification(
-        n_samples=240,
-        n_features=4,
-        n_informative=3,
-        n_redundant=0,
-        n_classes=3,
-        weights=[0.6, 0.3, 0.1],
-        random_state=0,
-    )
+    return three_class_data()
 
 
 # -- Gumbel-softmax -----------------------------------------------------------

@@ -6,40 +6,20 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from autosmote_helpers import three_class_data, tiny
 from imblearn.over_sampling import SMOTE
 from imblearn.pipeline import Pipeline
 from scipy.stats import kstest
 from sklearn.datasets import make_classification
 from sklearn.preprocessing import StandardScaler
 
-from skart import ARTClassifier, AutoSMOTEClassifier
+from skart import ARTClassifier
 from skart.over_sampling import AutoSMOTE
-
-
-def tiny(**params):
-    # The joint objective unless a test asks otherwise: a third of the cost.
-    return AutoSMOTEClassifier(
-        **{
-            "max_epochs": 3,
-            "batch_size": 128,
-            "objective": "joint",
-            "random_state": 0,
-            **params,
-        }
-    )
 
 
 @pytest.fixture(scope="module")
 def data():
-    return make_classification(
-        n_samples=240,
-        n_features=4,
-        n_informative=3,
-        n_redundant=0,
-        n_classes=3,
-        weights=[0.6, 0.3, 0.1],
-        random_state=0,
-    )
+    return three_class_data()
 
 
 def test_participation_one_k_one_linear_reproduces_smote():

@@ -315,7 +315,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
                 )
             )
         if self.patience is not None:
-            monitor = getattr(self, "monitor", "loss")
+            monitor = self.monitor
             # A method whose own callback keeps the best epoch (by another
             # score) has early stopping only stop.
             load_best = not self._keeps_best_epoch
@@ -411,9 +411,11 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
     def _fit(self, X, y, X_val=None, y_val=None, sample_weight=None):
         """Check the data, split it, build the net, train it; return ``self``."""
         self._routed_params()  # unknown names fail before any work
+        # ``distributed`` is the one core parameter a method may leave out (a
+        # method whose training cannot run data-parallel).
         ddp = DistributedFit(self) if getattr(self, "distributed", False) else None
         warm = None
-        if getattr(self, "warm_start", False) and hasattr(self, "net_"):
+        if self.warm_start and hasattr(self, "net_"):
             # What the fit being continued learned, before anything changes.
             warm = {k: v for k, v in vars(self).items() if k.endswith("_")}
         # One byte per row for up to 256 classes: the labels live as long as
@@ -428,7 +430,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         if ddp is not None:  # the same data and random state on every rank
             rng = ddp.check_data(X, y_enc, sample_weight, rng)
         checkpoint = None
-        if getattr(self, "checkpoint", None) is not None:
+        if self.checkpoint is not None:
             # Refuses a checkpoint of other data or parameters before any work.
             checkpoint = open_checkpoint(
                 self, X, y_enc, sample_weight, X_val, y_val, rng
@@ -537,7 +539,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
     def _fit_decision(self, data):
         """Fit the decision rule of ``predict`` on the validation fold."""
         n_classes = len(self.classes_)
-        if getattr(self, "decision", "argmax") == "argmax":
+        if self.decision == "argmax":
             self.decision_offsets_ = np.zeros(n_classes)
         else:
             proba = self._proba(data.valid_ds)

@@ -227,6 +227,7 @@ class DecoupledClassifier(BaseNetClassifier):
         callbacks=None,
         verbose=0,
         random_state=None,
+        class_weight=None,
         warm_start=False,
         checkpoint=None,
         **kwargs,
@@ -253,6 +254,7 @@ class DecoupledClassifier(BaseNetClassifier):
         self.callbacks = callbacks
         self.verbose = verbose
         self.random_state = random_state
+        self.class_weight = class_weight
         self.warm_start = warm_start
         self.checkpoint = checkpoint
         vars(self).update(kwargs)

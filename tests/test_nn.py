@@ -253,6 +253,7 @@ def test_loss_or_metric_stopping_waits_out_the_plateau():
         ({"batch_size": 0}, "'batch_size' parameter"),
         ({"patience": 0}, "'patience' parameter"),
         ({"lr_schedule": "step"}, "'lr_schedule' parameter"),
+        ({"class_weight": "auto"}, "'class_weight' parameter"),
     ],
 )
 def test_bad_parameters(network_estimator, data, params, match):

@@ -1,6 +1,7 @@
 """Sample weights: equal weights change nothing, zero weights remove rows, integer
-weights repeat them (in distribution), and weights reach AdaBoost and metadata
-routing; for every network estimator of the list in conftest.py, and MESA."""
+weights repeat them (in distribution), weights reach AdaBoost and metadata
+routing, and class_weight is the sample weights of its classes; for every
+network estimator of the list in conftest.py, and MESA."""
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from scipy import stats
 from sklearn.datasets import make_classification
 from sklearn.ensemble import AdaBoostClassifier
 from sklearn.model_selection import cross_validate
+from sklearn.utils.class_weight import compute_sample_weight
 
 from skart import ARTClassifier, ClassDistributionSampler
 from skart._metrics import class_scores
@@ -213,3 +215,40 @@ def test_integer_weights_act_as_repeated_rows(network_estimator, weighted_proble
     mean = {k: np.mean(v) for k, v in share.items()}
     effect = abs(mean["repeated"] - mean["plain"])
     assert abs(mean["weighted"] - mean["repeated"]) < 0.35 * effect, share
+
+
+# -- class_weight: the sample weights of its classes ----------------------------
+
+
+@pytest.mark.parametrize(
+    "class_weight, weighted",
+    [("balanced", False), ({"a": 0.5, "c": 4.0}, False), ("balanced", True)],
+    ids=["balanced", "dict", "balanced_times_sample_weight"],
+)
+def test_class_weight_is_its_sample_weights(
+    data, network_estimator, class_weight, weighted
+):
+    # As scikit-learn's classifiers weigh rows: class_weight gives bitwise the
+    # model of sample_weight=compute_sample_weight(class_weight, y), and it
+    # multiplies the sample weights given with it ("b" is missing: weight 1).
+    X, y = data
+    y = np.array(["a", "b", "c"])[y]
+    w = np.random.RandomState(0).uniform(0.5, 2.0, len(y)) if weighted else None
+    expected = compute_sample_weight(class_weight, y)
+    if w is not None:
+        expected = w * expected
+    by_class = network_estimator(class_weight=class_weight).fit(X, y, sample_weight=w)
+    by_rows = network_estimator().fit(X, y, sample_weight=expected)
+    np.testing.assert_array_equal(by_class.predict_proba(X), by_rows.predict_proba(X))
+    assert by_class.history_[:, "valid_loss"] == by_rows.history_[:, "valid_loss"]
+
+
+def test_class_weight_key_that_is_not_a_class_is_refused(data, network_estimator):
+    X, y = data
+    est = network_estimator(class_weight={0: 1.0, 3: 2.0, "0": 1.0})
+    with pytest.raises(
+        ValueError,
+        match=r"class_weight has keys \[3, '0'\] that are not classes of y; "
+        r"the classes are \[0, 1, 2\]",
+    ):
+        est.fit(X, y)

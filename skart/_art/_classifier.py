@@ -130,6 +130,7 @@ class ARTClassifier(ARTResampling, BaseNetClassifier):
         callbacks=None,
         verbose=0,
         random_state=None,
+        class_weight=None,
         warm_start=False,
         distributed=False,
         checkpoint=None,
@@ -155,6 +156,7 @@ class ARTClassifier(ARTResampling, BaseNetClassifier):
         self.callbacks = callbacks
         self.verbose = verbose
         self.random_state = random_state
+        self.class_weight = class_weight
         self.warm_start = warm_start
         self.distributed = distributed
         self.checkpoint = checkpoint

@@ -301,6 +301,7 @@ class AutoSMOTEClassifier(ARTResampling, BaseNetClassifier):
         callbacks=None,
         verbose=0,
         random_state=None,
+        class_weight=None,
         decision="argmax",
         warm_start=False,
         checkpoint=None,
@@ -336,6 +337,7 @@ class AutoSMOTEClassifier(ARTResampling, BaseNetClassifier):
         self.callbacks = callbacks
         self.verbose = verbose
         self.random_state = random_state
+        self.class_weight = class_weight
         self.decision = decision
         self.monitor = monitor
         self.warm_start = warm_start

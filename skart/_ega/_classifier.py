@@ -242,6 +242,7 @@ class EGAClassifier(ARTResampling, BaseNetClassifier):
         callbacks=None,
         verbose=0,
         random_state=None,
+        class_weight=None,
         decision="argmax",
         warm_start=False,
         checkpoint=None,
@@ -272,6 +273,7 @@ class EGAClassifier(ARTResampling, BaseNetClassifier):
         self.callbacks = callbacks
         self.verbose = verbose
         self.random_state = random_state
+        self.class_weight = class_weight
         self.decision = decision
         self.monitor = monitor
         self.warm_start = warm_start

@@ -97,6 +97,17 @@ there once and batches are indexed in place.""",
 (initial weights, dropout), so that ``fit`` is reproducible on CPU: the same
 model whether fits run one after another, in threads or in processes.""",
     ),
+    "class_weight": (
+        'dict, "balanced" or None',
+        """Weights of the classes, ``{label: weight}``, as scikit-learn's
+classifiers take them: each row's weight is multiplied by its class's (and by
+its ``sample_weight`` if given). ``"balanced"`` weighs each class by
+``n_samples / (n_classes * np.bincount(y))`` on the ``y`` given to ``fit``,
+so ``class_weight="balanced"`` gives the same model as
+``sample_weight=compute_sample_weight("balanced", y)``. A class missing from
+the dict weighs 1; a key that is not a class is refused. ``None`` weighs
+every class 1.""",
+    ),
     "warm_start": (
         "bool",
         """If True, a second ``fit`` continues the fitted network: its

@@ -22,6 +22,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import (
     EarlyStopping,
@@ -142,6 +143,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         "callbacks": [None, list],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
+        "class_weight": [None, StrOptions({"balanced"}), dict],
         "warm_start": ["boolean"],
         "monitor": [StrOptions({"loss", "metric", "loss_or_metric"})],
         "decision": [StrOptions({"argmax", "tuned"})],
@@ -408,6 +410,30 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             group.pop("initial_lr", None)
         net.history = previous_net.history
 
+    def _class_sample_weight(self, y_enc, sample_weight, X):
+        """``sample_weight`` times ``class_weight``'s weight of each row's class.
+
+        As scikit-learn's classifiers weigh rows (``LogisticRegression``,
+        ``SGDClassifier``): ``"balanced"`` is computed on the whole ``y`` given
+        to fit, unweighted, and multiplies the sample weights. Equal products
+        take the unweighted path, as equal sample weights do.
+        """
+        class_weight = self.class_weight
+        if isinstance(class_weight, dict):
+            known = self.classes_.tolist()
+            unknown = [k for k in class_weight if k not in known]
+            if unknown:
+                raise ValueError(
+                    f"class_weight has keys {unknown!r} that are not classes of "
+                    f"y; the classes are {known!r}."
+                )
+            # The keys as class indices: the labels are encoded by now.
+            class_weight = {known.index(k): w for k, w in class_weight.items()}
+        weights = compute_sample_weight(class_weight, y_enc)
+        if sample_weight is not None:
+            weights = sample_weight * weights
+        return check_weights(weights, X)
+
     def _fit(self, X, y, X_val=None, y_val=None, sample_weight=None):
         """Check the data, split it, build the net, train it; return ``self``."""
         self._routed_params()  # unknown names fail before any work
@@ -426,6 +452,8 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         n_classes = len(self.classes_)
         n_features = int(np.prod(X.shape[1:]))
         sample_weight = check_weights(sample_weight, X)
+        if getattr(self, "class_weight", None) is not None:
+            sample_weight = self._class_sample_weight(y_enc, sample_weight, X)
         rng = check_random_state(self.random_state)
         if ddp is not None:  # the same data and random state on every rank
             rng = ddp.check_data(X, y_enc, sample_weight, rng)

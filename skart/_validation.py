@@ -51,6 +51,16 @@ def check_X_y(estimator, X, y, *, compact_labels=False, **checks):
     """
     _check_numeric_columns(estimator, X)
     X, y = validate_data(estimator, X, y, **{**X_CHECKS, **checks})
+    return X, encode_labels(estimator, y, compact_labels=compact_labels)
+
+
+def encode_labels(estimator, y, *, compact_labels=False):
+    """Check classification labels, set ``classes_``, return the encoded labels.
+
+    The encoding of :func:`check_X_y`, for labels that come without an array
+    of features (those of a torch Dataset).
+    """
+    y = column_or_1d(y, warn=True)
     check_classification_targets(y)
     classes = estimator.classes_ = np.unique(y)
     if len(classes) < 2:
@@ -64,7 +74,7 @@ def check_X_y(estimator, X, y, *, compact_labels=False, **checks):
         y_enc[start : start + (1 << 16)] = np.searchsorted(
             classes, y[start : start + (1 << 16)]
         )
-    return X, y_enc
+    return y_enc
 
 
 def stratified_split(y, fraction, rng):
@@ -229,7 +239,8 @@ def train_valid_folds(
 
 
 def check_weights(sample_weight, X):
-    """Validate ``sample_weight``: None when absent or all equal.
+    """Validate ``sample_weight`` for ``X`` (or a number of rows): None when
+    absent or all equal.
 
     Equal weights change nothing, so they take the unweighted path and give
     bitwise the model that no weights give.
@@ -237,7 +248,7 @@ def check_weights(sample_weight, X):
     if sample_weight is None:
         return None
     # The checks and messages of scikit-learn's private _check_sample_weight.
-    n_samples = X.shape[0]
+    n_samples = X if isinstance(X, numbers.Integral) else X.shape[0]
     if isinstance(sample_weight, numbers.Number):
         sample_weight = np.full(n_samples, sample_weight, dtype=np.float64)
     else:

@@ -122,6 +122,7 @@ class ARTClassifier(ARTResampling, BaseNetClassifier):
         lr=1e-3,
         max_epochs=100,
         batch_size=128,
+        train_transform=None,
         patience=10,
         monitor="loss",
         decision="argmax",
@@ -148,6 +149,7 @@ class ARTClassifier(ARTResampling, BaseNetClassifier):
         self.lr = lr
         self.max_epochs = max_epochs
         self.batch_size = batch_size
+        self.train_transform = train_transform
         self.patience = patience
         self.monitor = monitor
         self.decision = decision
@@ -169,11 +171,16 @@ class ARTClassifier(ARTResampling, BaseNetClassifier):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, ...)
+        X : {array-like, sparse matrix} of shape (n_samples, ...) or torch Dataset
             Training data: a 2-d array or DataFrame, a CSR matrix (densified
-            per batch), or an n-d array for a custom module.
-        y : array-like of shape (n_samples,)
-            Class labels of any type ``LabelEncoder`` accepts.
+            per batch), an n-d array for a custom module, or a map-style
+            ``torch.utils.data.Dataset`` (images or text on disk, say), whose
+            items are inputs or ``(input, label)`` pairs and are read per batch
+            by a ``DataLoader``, never all at once.
+        y : array-like of shape (n_samples,) or None
+            Class labels of any type ``LabelEncoder`` accepts. With a Dataset,
+            ``None`` reads them from its ``targets`` attribute (torchvision's
+            convention) without loading any input.
         X_val : {array-like, sparse matrix} of shape (n_val, ...), default=None
             A validation set of your own for ART's scores and early stopping.
             ``None`` holds out ``validation_fraction`` of each class of ``X``.

@@ -266,6 +266,7 @@ class AutoSMOTEClassifier(ARTResampling, BaseNetClassifier):
     _net_class = AutoSMOTENet
     # Candidates are built in input space: rows must be dense 2-d vectors.
     _input_checks = {"accept_sparse": False, "allow_nd": False}
+    _synthesises_features = True
 
     def __init__(
         self,
@@ -294,6 +295,7 @@ class AutoSMOTEClassifier(ARTResampling, BaseNetClassifier):
         lr=0.05,
         max_epochs=200,
         batch_size=128,
+        train_transform=None,
         patience=None,
         monitor="loss",
         lr_schedule=None,
@@ -331,6 +333,7 @@ class AutoSMOTEClassifier(ARTResampling, BaseNetClassifier):
         self.lr = lr
         self.max_epochs = max_epochs
         self.batch_size = batch_size
+        self.train_transform = train_transform
         self.patience = patience
         self.lr_schedule = lr_schedule
         self.device = device
@@ -364,10 +367,14 @@ class AutoSMOTEClassifier(ARTResampling, BaseNetClassifier):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data, numeric (dense; a DataFrame is fine).
-        y : array-like of shape (n_samples,)
-            Class labels of any type ``LabelEncoder`` accepts.
+        X : array-like of shape (n_samples, n_features) or torch Dataset
+            Training data: numeric (dense; a DataFrame is fine). Sparse matrices are refused. A
+            ``torch.utils.data.Dataset`` whose inputs are feature vectors
+            (1-d) is read into an array, since new vectors are synthesised
+            between them; other Datasets are refused (embed them first).
+        y : array-like of shape (n_samples,) or None
+            Class labels of any type ``LabelEncoder`` accepts. With a Dataset,
+            ``None`` reads them from its ``targets`` attribute.
         X_val : array-like of shape (n_val, n_features), default=None
             A validation set of your own; ``None`` holds out
             ``validation_fraction`` of each class of ``X``.

@@ -212,6 +212,7 @@ class EGAClassifier(ARTResampling, BaseNetClassifier):
     _net_class = EGANet
     _keeps_best_epoch = True  # by validation AP, within each phase (EGAMonitor)
     _input_checks = {"accept_sparse": False}
+    _synthesises_features = True
 
     def __init__(
         self,
@@ -235,6 +236,7 @@ class EGAClassifier(ARTResampling, BaseNetClassifier):
         optimizer=torch.optim.Adam,
         lr=1e-3,
         batch_size=128,
+        train_transform=None,
         patience=None,
         monitor="loss",
         lr_schedule=None,
@@ -267,6 +269,7 @@ class EGAClassifier(ARTResampling, BaseNetClassifier):
         self.optimizer = optimizer
         self.lr = lr
         self.batch_size = batch_size
+        self.train_transform = train_transform
         self.patience = patience
         self.lr_schedule = lr_schedule
         self.device = device
@@ -546,11 +549,15 @@ class EGAClassifier(ARTResampling, BaseNetClassifier):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, ...)
+        X : array-like of shape (n_samples, ...) or torch Dataset
             Training data: a dense 2-d array or DataFrame, or an n-d array for
-            a custom module. Sparse matrices are refused.
-        y : array-like of shape (n_samples,)
-            Class labels of any type ``LabelEncoder`` accepts.
+            a custom module. Sparse matrices are refused. A
+            ``torch.utils.data.Dataset`` whose inputs are feature vectors
+            (1-d) is read into an array, since new vectors are synthesised
+            between them; other Datasets are refused (embed them first).
+        y : array-like of shape (n_samples,) or None
+            Class labels of any type ``LabelEncoder`` accepts. With a Dataset,
+            ``None`` reads them from its ``targets`` attribute.
         X_val : array-like of shape (n_val, ...), default=None
             A validation set of your own for the points' gradient and the
             epoch selection. ``None`` holds out ``validation_fraction`` of

@@ -32,6 +32,8 @@ import torch
 from skorch.callbacks import Callback, LRScheduler
 
 from ._persistence import _json_default, write_atomically
+from ._torch_datasets import fingerprint as dataset_fingerprint
+from ._torch_datasets import is_dataset
 
 FORMAT = "skart-checkpoint-v1"
 FILE = "checkpoint.pt"
@@ -146,6 +148,9 @@ def _digest(*arrays):
         if a is None:
             h.update(b"none")
             continue
+        if is_dataset(a):  # not read whole: its type and length (y is hashed)
+            h.update(dataset_fingerprint(a).encode())
+            continue
         if sp.issparse(a):
             a = a.tocsr()
             h.update(repr(a.shape).encode())
@@ -161,7 +166,7 @@ def _digest(*arrays):
 def data_fingerprint(estimator, X, y_enc, sample_weight, X_val, y_val):
     """Shapes, classes and a hash of the data (like DDP's rank check)."""
     return {
-        "shape": list(X.shape),
+        "shape": [len(X)] if is_dataset(X) else list(X.shape),
         "classes": repr(estimator.classes_.tolist()),
         "X": _digest(X),
         "y": _digest(np.asarray(y_enc, dtype=np.int64)),

@@ -7,11 +7,13 @@ Python costs more than a small network's step. Here a batch is one
 batch only).
 """
 
+import numbers
+
 import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn.utils import check_random_state
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 from .._validation import index_dtype
 
@@ -108,7 +110,14 @@ class BatchIterator:
     drop_last : bool, default=False
         Drop the last, incomplete batch of each epoch.
     random_state : int, RandomState instance or None, default=None
-        Seed of the permutations.
+        Seed of the permutations. For a DataLoader, an int also seeds its
+        generator: its shuffling and the seeds of its workers (and so the
+        random transforms they run) are then those of the seed.
+    **loader_kwargs : dict
+        Further arguments of the ``DataLoader`` that reads a dataset other
+        than :class:`ArrayDataset` (``num_workers``, ``pin_memory``,
+        ``collate_fn``, ``persistent_workers``...); ignored for an
+        :class:`ArrayDataset`, whose batches are tensor slices.
 
     Examples
     --------
@@ -127,6 +136,7 @@ class BatchIterator:
         sampler=None,
         drop_last=False,
         random_state=None,
+        **loader_kwargs,
     ):
         self.dataset = dataset
         self.batch_size = batch_size
@@ -135,12 +145,20 @@ class BatchIterator:
         self.drop_last = drop_last
         self._rng = check_random_state(random_state)
         if not isinstance(dataset, ArrayDataset):
+            if isinstance(random_state, numbers.Integral):
+                loader_kwargs.setdefault(
+                    "generator", torch.Generator().manual_seed(int(random_state))
+                )
+            if shuffle and sampler is None:
+                # The permutations of the tensor path, from the same seed: the
+                # same batches whether the rows are an array or a Dataset.
+                sampler = _Permutations(len(dataset), self._rng)
             self._loader = DataLoader(
                 dataset,
                 batch_size=batch_size,
-                shuffle=shuffle and sampler is None,
                 sampler=sampler,
                 drop_last=drop_last,
+                **loader_kwargs,
             )
 
     def _epoch_indices(self):
@@ -155,7 +173,7 @@ class BatchIterator:
 
     def __iter__(self):
         if not isinstance(self.dataset, ArrayDataset):
-            yield from self._loader
+            yield from _collated(self._loader)
             return
         idx = self._epoch_indices()
         n = len(self.dataset) if idx is None else len(idx)
@@ -178,3 +196,46 @@ class BatchIterator:
             return len(self._loader)
         n = len(self.dataset) if self.sampler is None else len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+
+class _Permutations(Sampler):
+    """A fresh permutation of ``range(n)`` per pass, drawn from ``rng``."""
+
+    def __init__(self, n, rng):
+        self.n = n
+        self.rng = rng
+
+    def __iter__(self):
+        # rng.permutation(n), in int32 where it fits, as BatchIterator draws it.
+        idx = np.arange(self.n, dtype=index_dtype(self.n))
+        self.rng.shuffle(idx)
+        return iter(idx.tolist())
+
+    def __len__(self):
+        return self.n
+
+
+def _collated(loader):
+    """The loader's batches, with the default collate's errors made clear."""
+    try:
+        yield from loader
+    except RuntimeError as exc:
+        if "stack expects each tensor to be equal size" not in str(exc):
+            raise
+        raise ValueError(
+            "The dataset's items have inputs of different shapes, which the "
+            "default collate cannot stack into one batch. Make them one shape "
+            "(a transform of the dataset that resizes or crops; "
+            "train_transform only runs on training items), or give a "
+            "collate_fn that can batch them (iterator_train__collate_fn and "
+            f"iterator_valid__collate_fn). torch said: {exc}"
+        ) from exc
+    except TypeError as exc:
+        if "default_collate" not in str(exc):
+            raise
+        raise TypeError(
+            "The dataset's items cannot be collated into a batch: their inputs "
+            "must be tensors, arrays or numbers. Give the dataset a transform "
+            "that makes tensors (torchvision's ToImage and ToDtype, say). "
+            f"torch said: {exc}"
+        ) from exc

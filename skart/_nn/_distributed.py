@@ -25,6 +25,8 @@ from torch.nn.parallel import DistributedDataParallel
 from .._decision import binary_threshold
 from .._metrics import class_counts, class_scores, scores_from_counts
 from .._validation import draw_seed
+from ._torch_datasets import DatasetFold, is_dataset
+from ._torch_datasets import fingerprint as dataset_fingerprint
 
 RUN_WITH = (
     "Start the script on every process with torchrun (e.g. `torchrun "
@@ -323,6 +325,7 @@ class DistributedFit:
 
     def _fingerprint(self, X, y_enc, sample_weight):
         est = self.estimator
+        dataset = is_dataset(X)  # not read whole: its type, length and labels
         data = X.data if hasattr(X, "tocsr") else X
         # The simple parameters that must agree; the device (one GPU per rank)
         # and verbose (often on rank 0 only) may differ.
@@ -334,12 +337,16 @@ class DistributedFit:
         }
         rs = est.random_state
         return [
-            X.shape[0],
-            int(np.prod(X.shape[1:])),
+            len(X) if dataset else X.shape[0],
+            -1 if dataset else int(np.prod(X.shape[1:])),
             len(est.classes_),
             zlib.crc32(repr(est.classes_.tolist()).encode()),
             zlib.crc32(np.ascontiguousarray(y_enc, dtype=np.int64).tobytes()),
-            float(np.sum(data, dtype=np.float64)),
+            (
+                float(zlib.crc32(dataset_fingerprint(X).encode()))
+                if dataset
+                else float(np.sum(data, dtype=np.float64))
+            ),
             -1.0 if sample_weight is None else float(np.sum(sample_weight)),
             float(rs) if isinstance(rs, Integral) else -1.0,
             zlib.crc32(repr(simple).encode()),
@@ -387,7 +394,12 @@ class DistributedFit:
         # The full fold stays for the decision rule; the net scores its shard.
         self._full = (data.valid_ds, data.valid_weights)
         rows = torch.arange(r, len(data.y_valid), W)
-        data.valid_ds = type(data.valid_ds)(*data.valid_ds.take(rows.to(_device(data))))
+        if isinstance(data.valid_ds, DatasetFold):
+            data.valid_ds = data.valid_ds.subset(rows.numpy())
+        else:
+            data.valid_ds = type(data.valid_ds)(
+                *data.valid_ds.take(rows.to(_device(data)))
+            )
         if data.valid_weights is not None:
             data.valid_weights = data.valid_weights[rows.to(data.valid_weights.device)]
         self.valid_total = float(

@@ -51,6 +51,19 @@ counts (see :mod:`skart.losses`).""",
         """Training minibatch size. Validation and prediction run in batches of
 ``4 * batch_size`` unless ``iterator_valid__batch_size`` is set.""",
     ),
+    "train_transform": (
+        "callable or None",
+        """Augmentation: called on the input of each training item as a batch is
+read, e.g. a ``torchvision.transforms.v2.Compose``. It runs per item in the
+``DataLoader`` workers (``iterator_train__num_workers``), with ``X`` a torch
+Dataset or an array (whose rows are then read one at a time), and on training
+items only: the validation fold and ``predict`` see the inputs as they are.
+Its random draws come from torch's generator, which the fit seeds: with
+workers, each worker's from the fit's seed (reproducible in threads and
+processes alike); without, the main process's (reproducible one fit at a
+time). ``None`` reads batches by tensor indexing, without a ``DataLoader``.
+EGA and AutoSMOTE, which synthesise feature vectors, refuse it.""",
+    ),
     "patience": (
         "int or None",
         """Early stopping patience in epochs on what ``monitor`` watches (the

@@ -40,6 +40,8 @@ from .._validation import (
     check_X,
     check_X_y,
     draw_seed,
+    encode_labels,
+    stratified_split,
     train_valid_folds,
 )
 from ._callbacks import ClassScoring, FiniteLossGuard, LossOrMetricStopping
@@ -53,6 +55,16 @@ from ._onnx import export_onnx
 from ._persistence import save_fitted
 from ._random import FitGenerators
 from ._state import FitState
+from ._torch_datasets import (
+    DatasetFold,
+    check_dataset,
+    dataset_folds,
+    dataset_labels,
+    input_shape,
+    is_dataset,
+    is_pair,
+    item_input,
+)
 
 # Parameters of the wrapped net that are given flat, skorch-style, as
 # ``<prefix>__<name>``: they reach the module, criterion, optimizer, ...
@@ -137,6 +149,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         "lr": [Interval(Real, 0, None, closed="neither")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "train_transform": [None, callable],
         "patience": [None, Interval(Integral, 1, None, closed="left")],
         "lr_schedule": [None, StrOptions({"cosine"})],
         "device": [str, torch.device],
@@ -156,6 +169,10 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
     # True when a callback of the method keeps and restores the best epoch
     # (EGA's, by validation AP): early stopping then stops without restoring.
     _keeps_best_epoch = False
+
+    # True for a method that synthesises feature vectors (EGA, AutoSMOTE): a
+    # torch Dataset of feature vectors is read into an array, others refused.
+    _synthesises_features = False
 
     # Overrides of the input checks (``skart._validation.X_CHECKS``) for fit,
     # the validation set and prediction, e.g. ``{"accept_sparse": False}``.
@@ -294,6 +311,11 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         # Evaluation keeps no activations for backward: larger batches cost no
         # more memory than training does and take less Python per row.
         routed.setdefault("iterator_valid__batch_size", 4 * self.batch_size)
+        if torch.device(self.device).type == "cuda":
+            # Items read by a DataLoader go to the GPU from pinned memory.
+            for fold in ("train", "valid"):
+                if isinstance(getattr(data, f"{fold}_ds"), DatasetFold):
+                    routed.setdefault(f"iterator_{fold}__pin_memory", True)
         scoring = self._scoring_callback(data)
         # The finite-loss guard runs first (after the ranks agree on the
         # losses): no callback then scores a diverged epoch.
@@ -410,7 +432,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             group.pop("initial_lr", None)
         net.history = previous_net.history
 
-    def _class_sample_weight(self, y_enc, sample_weight, X):
+    def _class_sample_weight(self, y_enc, sample_weight):
         """``sample_weight`` times ``class_weight``'s weight of each row's class.
 
         As scikit-learn's classifiers weigh rows (``LogisticRegression``,
@@ -432,7 +454,42 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         weights = compute_sample_weight(class_weight, y_enc)
         if sample_weight is not None:
             weights = sample_weight * weights
-        return check_weights(weights, X)
+        return check_weights(weights, len(y_enc))
+
+    def _feature_vectors(self, X, y, X_val, y_val):
+        """Read torch Datasets of feature vectors into arrays (EGA, AutoSMOTE).
+
+        A method that synthesises feature vectors between training rows needs
+        them in memory, as an array would be; other datasets are refused.
+        """
+        name = type(self).__name__
+        if self.train_transform is not None:
+            raise ValueError(
+                f"{name} synthesises feature vectors from the training rows and "
+                "cannot augment them item by item: train_transform must be None. "
+                "Augment with ARTClassifier or DecoupledClassifier."
+            )
+        out = []
+        for data, labels in ((X, y), (X_val, y_val)):
+            if data is None or not is_dataset(data):
+                out += [data, labels]
+                continue
+            labels, pairs = dataset_labels(data, labels, name)
+            shape = input_shape(data, pairs)
+            if len(shape) != 1:
+                raise ValueError(
+                    f"{name} synthesises new feature vectors between training "
+                    "rows, so it needs a Dataset whose inputs are feature vectors "
+                    f"(1-d); this one's have shape {shape}. Embed the inputs first "
+                    "(with the penultimate layer of a trained network, say) and "
+                    "pass the embeddings as an array or a TensorDataset, or train "
+                    "on this dataset with ARTClassifier or DecoupledClassifier."
+                )
+            rows = np.empty((len(data), shape[0]), dtype=np.float32)
+            for i in range(len(data)):
+                rows[i] = np.asarray(item_input(data[i], pairs), dtype=np.float32)
+            out += [rows, labels]
+        return tuple(out)
 
     def _fit(self, X, y, X_val=None, y_val=None, sample_weight=None):
         """Check the data, split it, build the net, train it; return ``self``."""
@@ -444,16 +501,26 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         if self.warm_start and hasattr(self, "net_"):
             # What the fit being continued learned, before anything changes.
             warm = {k: v for k, v in vars(self).items() if k.endswith("_")}
-        # One byte per row for up to 256 classes: the labels live as long as
-        # the float32 copy, and int64 ones weigh a quarter of 32 features.
-        X, y_enc = check_X_y(self, X, y, compact_labels=True, **self._input_checks)
+        pairs = None  # whether a torch Dataset's items are (input, label) pairs
+        if is_dataset(X) and self._synthesises_features:
+            X, y, X_val, y_val = self._feature_vectors(X, y, X_val, y_val)
+        if is_dataset(X):
+            y_raw, pairs = dataset_labels(X, y, type(self).__name__)
+            shape = input_shape(X, pairs)
+            y_enc = encode_labels(self, y_raw, compact_labels=True)
+            self.n_features_in_ = shape[0] if shape else 1
+            n_features = int(np.prod(shape))
+        else:
+            # One byte per row for up to 256 classes: the labels live as long as
+            # the float32 copy, and int64 ones weigh a quarter of 32 features.
+            X, y_enc = check_X_y(self, X, y, compact_labels=True, **self._input_checks)
+            n_features = int(np.prod(X.shape[1:]))
         if warm is not None:
             self._check_warm_start(warm)
         n_classes = len(self.classes_)
-        n_features = int(np.prod(X.shape[1:]))
-        sample_weight = check_weights(sample_weight, X)
+        sample_weight = check_weights(sample_weight, len(y_enc))
         if getattr(self, "class_weight", None) is not None:
-            sample_weight = self._class_sample_weight(y_enc, sample_weight, X)
+            sample_weight = self._class_sample_weight(y_enc, sample_weight)
         rng = check_random_state(self.random_state)
         if ddp is not None:  # the same data and random state on every rank
             rng = ddp.check_data(X, y_enc, sample_weight, rng)
@@ -463,20 +530,42 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             checkpoint = open_checkpoint(
                 self, X, y_enc, sample_weight, X_val, y_val, rng
             )
-        X_tr, y_tr, X_va, y_va, w_tr, w_va = train_valid_folds(
-            self,
-            X,
-            y_enc,
-            X_val,
-            y_val,
-            self.validation_fraction,
-            rng,
-            sample_weight=sample_weight,
-            dtype=np.float32,  # what the network trains on: one copy, no more
-            **self._input_checks,
-        )
+        if pairs is not None:
+            train_ds, valid_ds, y_tr, y_va, w_tr, w_va = dataset_folds(
+                X,
+                y_enc,
+                X_val,
+                y_val,
+                self.validation_fraction,
+                rng,
+                stratified_split,
+                pairs=pairs,
+                fit=(self, self.train_transform, sample_weight),
+            )
+            X_tr = X_va = None  # never read whole
+        else:
+            X_tr, y_tr, X_va, y_va, w_tr, w_va = train_valid_folds(
+                self,
+                X,
+                y_enc,
+                X_val,
+                y_val,
+                self.validation_fraction,
+                rng,
+                sample_weight=sample_weight,
+                dtype=np.float32,  # what the network trains on: one copy, no more
+                **self._input_checks,
+            )
         del X, y_enc  # the validated input (a converted DataFrame, say) can go
         y_va = y_va.astype(np.int64)  # read as int64 by the methods' own losses
+        if pairs is None:
+            train_ds = self._dataset(X_tr, y_tr)
+            valid_ds = self._dataset(X_va, y_va)
+            if self.train_transform is not None:
+                # Rows read one at a time, each input transformed.
+                train_ds = DatasetFold(
+                    train_ds, None, y_tr, pairs=True, transform=self.train_transform
+                )
         for fold, w in (("training", w_tr), ("validation", w_va)):
             if w is not None and not (w > 0).any():
                 raise ValueError(
@@ -498,8 +587,8 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             valid_weights=(
                 None if w_va is None else torch.as_tensor(w_va, device=device)
             ),
-            train_ds=self._dataset(X_tr, y_tr),
-            valid_ds=self._dataset(X_va, y_va),
+            train_ds=train_ds,
+            valid_ds=valid_ds,
             seed=seed,
             generators=FitGenerators(seed, device),
             rng=rng,
@@ -741,8 +830,10 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, ...)
-            Samples, in the form given to ``fit``.
+        X : {array-like, sparse matrix} of shape (n_samples, ...) or torch Dataset
+            Samples, in the form given to ``fit``; a Dataset's items are read
+            per batch (inputs, or ``(input, label)`` pairs whose labels are
+            ignored), without ``train_transform``.
 
         Returns
         -------
@@ -750,6 +841,9 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             Rows sum to 1; columns follow ``classes_``.
         """
         check_is_fitted(self)
+        if is_dataset(X):
+            check_dataset(X)
+            return self._proba(DatasetFold(X, pairs=is_pair(X[0])))
         X = check_X(self, X, **self._input_checks)
         if sp.issparse(X):
             return self._proba(ArrayDataset(self._to_tensor(X)))
@@ -768,7 +862,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             "batch_size", net.batch_size
         )
         n = len(data)
-        if isinstance(data, ArrayDataset):
+        if isinstance(data, torch.utils.data.Dataset):
             blocks = [(0, data)]
         else:
             # Whole batches per block (the batches are those of one pass over
@@ -827,8 +921,10 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, ...)
-            Samples, in the form given to ``fit``.
+        X : {array-like, sparse matrix} of shape (n_samples, ...) or torch Dataset
+            Samples, in the form given to ``fit``; a Dataset's items are read
+            per batch (inputs, or ``(input, label)`` pairs whose labels are
+            ignored), without ``train_transform``.
 
         Returns
         -------

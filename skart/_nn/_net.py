@@ -12,7 +12,7 @@ from skorch.callbacks import (
 )
 from skorch.utils import to_tensor
 
-from ._data import ArrayDataset, BatchIterator
+from ._data import BatchIterator
 from ._loss import per_row_loss
 from ._random import detach
 
@@ -200,9 +200,7 @@ class Net(NeuralNetClassifier):
         # batches is read with len() rather than the generic get_len(), which
         # walks nested containers (~2% of a small network's step).
         self._valid_row = 0  # position of the next validation batch's rows
-        if not isinstance(iterator, BatchIterator) or not isinstance(
-            iterator.dataset, ArrayDataset
-        ):
+        if not isinstance(iterator, BatchIterator):
             return super().run_single_epoch(
                 iterator, training, prefix, step_fn, **fit_params
             )

@@ -40,7 +40,14 @@ TRUSTED_MODULES = ("skart", "torch.nn", "torch.optim")
 # Parameters that only training reads. A value of theirs that a file cannot
 # hold (callback objects, a RandomState instance, a lambda as metric...) is
 # left out of the file, and the loaded estimator has the default.
-TRAINING_ONLY = ("callbacks", "random_state", "metric", "optimizer", "checkpoint")
+TRAINING_ONLY = (
+    "callbacks",
+    "random_state",
+    "metric",
+    "optimizer",
+    "checkpoint",
+    "train_transform",
+)
 TRAINING_ONLY_PREFIXES = (
     "callbacks__",
     "optimizer__",
@@ -164,8 +171,9 @@ def _encode_params(estimator):
     """Every parameter of ``estimator``, and the names of those left out."""
     params, dropped = {}, []
     for name, value in estimator.get_params(deep=False).items():
-        if name == "callbacks":
-            # User callbacks watch or steer training; predicting needs none.
+        if name in ("callbacks", "train_transform"):
+            # User callbacks watch or steer training, augmentation feeds it;
+            # predicting needs neither, and they are code, which files never hold.
             if value:
                 dropped.append(name)
             continue

@@ -259,6 +259,28 @@ def test_weighted_plain_and_unseeded_fits_agree_on_every_rank(world):
                 np.testing.assert_array_equal(w0, other[name]["weights"][key])
 
 
+def _dataset_and_array(rank, world):
+    from torch.utils.data import TensorDataset
+
+    X, y = _data(600)
+    ds = TensorDataset(torch.from_numpy(X.astype(np.float32)), torch.from_numpy(y))
+    out = {}
+    for name, data in (("array", X), ("dataset", ds)):
+        for art in (True, False):
+            clf = ARTClassifier(distributed=True, max_epochs=3, random_state=0, art=art)
+            out[name, art] = clf.fit(data, y).predict_proba(X)
+    return out
+
+
+def test_a_dataset_on_two_ranks_trains_the_model_of_the_array():
+    # The shards of a torch Dataset are positions in it: the ranks draw the
+    # same shards, and validate on the same shards, as for the array.
+    r0, r1 = run_ranks(_dataset_and_array, world=2)
+    for art in (True, False):
+        np.testing.assert_array_equal(r0["array", art], r0["dataset", art])
+        np.testing.assert_array_equal(r0["dataset", art], r1["dataset", art])
+
+
 # -- in this process, no process group ----------------------------------------
 
 

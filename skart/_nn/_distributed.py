@@ -219,6 +219,9 @@ class ShardedShuffle:
         perm = np.concatenate([perm, perm[:pad]])
         return perm[self.rank :: self.num_replicas]
 
+    def __iter__(self):  # as a DataLoader's sampler (a torch Dataset's fit)
+        return iter(self.sample_indices().tolist())
+
     def __len__(self):
         return -(-self.n_rows // self.num_replicas)
 

@@ -379,3 +379,41 @@ def test_saved_and_pickled_models_keep_the_monitor(binary, tmp_path):
         )
         scoring = dict(loaded.net_.callbacks_)["monitor"]
         assert isinstance(scoring, ProbaScoring) and scoring.sample_weight is None
+
+
+# -- data-parallel fits -------------------------------------------------------------
+
+
+def _weighted_monitor(rank, world):
+    """One weighted fit on ``world`` gloo ranks: each rank's validation shard,
+    its weights and the fitted network's probabilities on it, and the history."""
+    X, y = make_classification(
+        n_samples=600, n_features=6, weights=[0.8], flip_y=0.1, random_state=0
+    )
+    w = np.random.RandomState(0).uniform(0.1, 3.0, len(y))
+    clf = ARTClassifier(
+        max_epochs=2,
+        monitor="average_precision",
+        distributed=True,
+        callbacks=[("fold", _ValidationFold())],
+        **FAST,
+    ).fit(X, y, sample_weight=w)
+    fold = dict(clf.net_.callbacks_)["fold"]
+    return {
+        "y": fold.y,
+        "w": fold.w,
+        "proba": clf.predict_proba(fold.X),
+        "scores": clf.history_[:, "valid_average_precision"],
+    }
+
+
+def test_data_parallel_fit_scores_the_whole_fold():
+    # Each rank validates on its shard; the score is that of the whole fold,
+    # weighted, the same on every rank.
+    from test_distributed import run_ranks
+
+    r0, r1 = run_ranks(_weighted_monitor, world=2)
+    assert r0["scores"] == r1["scores"]
+    y, w, proba = (np.concatenate([r0[k], r1[k]]) for k in ("y", "w", "proba"))
+    expected = average_precision_score(y == 1, proba[:, 1], sample_weight=w)
+    assert r0["scores"][-1] == pytest.approx(expected, rel=1e-12)

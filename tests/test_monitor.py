@@ -381,6 +381,33 @@ def test_saved_and_pickled_models_keep_the_monitor(binary, tmp_path):
         assert isinstance(scoring, ProbaScoring) and scoring.sample_weight is None
 
 
+class _Crash(Callback):
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == 3:
+            raise RuntimeError("crash")
+
+
+def test_resumed_fit_is_the_uninterrupted_one(binary, tmp_path):
+    # Early stopping's counters and kept weights on the monitor are part of
+    # the checkpoint: the resumed fit stops where the uninterrupted one does.
+    X, y, X_val, y_val = binary
+    params = {"max_epochs": 30, "monitor": "average_precision"}
+    params.update({**FAST, "lr": 3e-2, "patience": 3})
+    reference = ARTClassifier(**params).fit(X, y, X_val=X_val, y_val=y_val)
+    assert 3 < reference.n_iter_ < 30  # it stopped early, after the crash's epoch
+    directory = tmp_path / "ckpt"
+    crashing = ARTClassifier(checkpoint=directory, callbacks=[_Crash()], **params)
+    with pytest.raises(RuntimeError, match="crash"):
+        crashing.fit(X, y, X_val=X_val, y_val=y_val)
+    resumed = ARTClassifier(checkpoint=directory, **params)
+    resumed.fit(X, y, X_val=X_val, y_val=y_val)
+    key = "valid_average_precision"
+    assert resumed.history_[:, key] == reference.history_[:, key]
+    np.testing.assert_array_equal(
+        resumed.predict_proba(X_val), reference.predict_proba(X_val)
+    )
+
+
 # -- data-parallel fits -------------------------------------------------------------
 
 

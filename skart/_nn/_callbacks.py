@@ -27,9 +27,8 @@ from sklearn.metrics import (
 from skorch.callbacks import Callback, EarlyStopping
 from skorch.dataset import unpack_data
 
-from .._validation import accepts
-
 from .._metrics import class_scores, scores_from_counts
+from .._validation import accepts
 
 
 class ClassScoring(Callback):

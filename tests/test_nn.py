@@ -248,7 +248,7 @@ def test_loss_or_metric_stopping_waits_out_the_plateau():
         ({"validation_fraction": 1.0}, "'validation_fraction' parameter"),
         ({"metric": "auc"}, "'metric' parameter"),
         ({"decision": "threshold"}, "'decision' parameter"),
-        ({"monitor": "accuracy"}, "'monitor' parameter"),
+        ({"monitor": "auprc"}, "'monitor' parameter"),
         ({"lr": 0.0}, "'lr' parameter"),
         ({"batch_size": 0}, "'batch_size' parameter"),
         ({"patience": 0}, "'patience' parameter"),

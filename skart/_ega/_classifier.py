@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from .._art._resampling import ART_PARAMETERS, ARTResampling
+from .._nn._callbacks import ProbaScoring, is_proba_monitor
 from .._nn._data import ArrayDataset
 from .._nn._docs import CORE_PARAMETERS, Substitution
 from .._nn._estimator import BaseNetClassifier
@@ -102,7 +103,9 @@ class EGAClassifier(ARTResampling, BaseNetClassifier):
     patience : int or None, default=None
         Early stopping patience on what ``monitor`` watches, in each phase
         (``None``: no early stopping). The weights kept are those of the
-        best validation AP either way.
+        best validation AP either way, or, when ``monitor`` names a
+        probability score (``"roc_auc"``, a scorer, a callable), of the best
+        epoch by it.
     lr_schedule : {"cosine"} or None, default=None
         Cosine annealing of phase 1's learning rate over ``pretrain_epochs``.
     warm_start : bool, default=False
@@ -298,7 +301,12 @@ class EGAClassifier(ARTResampling, BaseNetClassifier):
         counts = data.class_counts
         # Binary: AP of the smaller class; multi-class: macro one-vs-rest AP.
         positive = 0 if counts[0] < counts[-1] else len(counts) - 1
-        return [("ega", EGAMonitor(positive if len(counts) == 2 else None))]
+        best = {}
+        if is_proba_monitor(self.monitor):
+            # The best epoch of each phase is then the best by the monitor.
+            scoring = ProbaScoring(self.monitor)
+            best = {"monitor": scoring.key, "lower_is_better": scoring.lower_is_better}
+        return [("ega", EGAMonitor(positive if len(counts) == 2 else None, **best))]
 
     def _seed_rows(self, data):
         """Classes that get synthetic points, each checked first.

@@ -82,16 +82,30 @@ def validation_ap(y_true, proba, positive, sample_weight=None):
 class EGAMonitor(KeepBestEpoch):
     """Record each epoch's phase, validation AP and distance travelled; keep the best epoch.
 
-    Within a phase (one training run), the epoch with the highest validation
-    average precision is kept (its weights, and in phase 2 its synthetic
-    points) and restored when the phase ends.
+    Within a phase (one training run), the best epoch by ``monitor`` (the
+    highest validation average precision by default) is kept (its weights,
+    and in phase 2 its synthetic points) and restored when the phase ends.
+
+    Parameters
+    ----------
+    positive : int or None, default=None
+        The class of ``valid_ap`` (binary), or None for the macro mean.
+    sink : callable, default=print
+        Where the restoring message goes when the net is verbose.
+    monitor : str, default="valid_ap"
+        The history key of the score that picks the best epoch; another key
+        is recorded by another callback before this one runs.
+    lower_is_better : bool, default=False
+        Whether a lower ``monitor`` is better.
     """
 
     # The validation predictions are read per batch, the loss is not.
     reads_batch_loss = False
 
-    def __init__(self, positive=None, sink=print):
-        super().__init__("valid_ap", lower_is_better=False, sink=sink)
+    def __init__(
+        self, positive=None, sink=print, *, monitor="valid_ap", lower_is_better=False
+    ):
+        super().__init__(monitor, lower_is_better=lower_is_better, sink=sink)
         self.positive = positive
 
     def initialize(self):

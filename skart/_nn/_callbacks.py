@@ -1,5 +1,5 @@
-"""Callbacks of the core: per-class validation scores, the finite-loss guard
-and loss-or-metric early stopping.
+"""Callbacks of the core: per-class validation scores, probability scores
+for ``monitor``, the finite-loss guard and loss-or-metric early stopping.
 
 Two attributes tell the core's net what a callback needs:
 ``reads_batch_loss = False`` says that its ``on_batch_end`` does not read the
@@ -15,10 +15,20 @@ import warnings
 
 import numpy as np
 import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import UndefinedMetricWarning
+from sklearn.metrics import (
+    average_precision_score,
+    get_scorer,
+    get_scorer_names,
+    log_loss,
+    roc_auc_score,
+)
 from skorch.callbacks import Callback, EarlyStopping
 from skorch.dataset import unpack_data
 
 from .._metrics import class_scores, scores_from_counts
+from .._validation import accepts
 
 
 class ClassScoring(Callback):
@@ -180,6 +190,295 @@ class ClassScoring(Callback):
                 support = gather_sum(support)
             self._support = support
         return scores, self._support
+
+
+# What ``monitor`` may name besides a scorer or a callable: the core's own
+# rules, and the probability metrics skart scores itself.
+CORE_MONITORS = ("loss", "metric", "loss_or_metric")
+PROBA_METRICS = ("average_precision", "roc_auc", "log_loss")
+
+
+class MonitorOptions:
+    """The constraint of ``monitor`` (a :mod:`skart._params` constraint).
+
+    A string among the core's rules and skart's probability metrics, or the
+    name of a scikit-learn scorer; the callable is a constraint of its own.
+    """
+
+    def is_satisfied_by(self, val):
+        """Whether ``val`` is a name ``monitor`` accepts.
+
+        Parameters
+        ----------
+        val : object
+            The value to check.
+
+        Returns
+        -------
+        bool
+            True when the constraint holds.
+        """
+        if not isinstance(val, str):
+            return False
+        return val in CORE_MONITORS or val in PROBA_METRICS or val in get_scorer_names()
+
+    def __str__(self):
+        names = ", ".join(repr(n) for n in sorted(CORE_MONITORS + PROBA_METRICS))
+        return (
+            f"a str among {{{names}}}, the name of a scikit-learn scorer "
+            "(sklearn.metrics.get_scorer_names())"
+        )
+
+
+def is_proba_monitor(monitor):
+    """Whether ``monitor`` scores the validation fold's probabilities
+    (:class:`ProbaScoring`) rather than naming one of the core's rules."""
+    return callable(monitor) or monitor not in CORE_MONITORS
+
+
+class _Probabilities(ClassifierMixin, BaseEstimator):
+    """What a scikit-learn scorer scores: an epoch's validation probabilities.
+
+    The probabilities are given as ``X``: ``predict_proba(X)`` returns them
+    and ``predict(X)`` their argmax, over the encoded classes
+    ``0, ..., n_classes - 1``.
+    """
+
+    def __init__(self, n_classes=2):
+        self.n_classes = n_classes
+
+    def fit(self, X=None, y=None):
+        self.classes_ = np.arange(self.n_classes)
+        return self
+
+    def predict_proba(self, X):
+        return np.asarray(X)
+
+    def predict(self, X):
+        return self.classes_[np.argmax(X, axis=1)]
+
+
+def _one_vs_rest(score, y_true, proba, sample_weight, both_sides):
+    """``score`` of class 1 (two classes) or the macro mean one-vs-rest over
+    the classes it is defined for: those with a validation row (of positive
+    weight), and, with ``both_sides``, a row of another class too. NaN when
+    it is defined for none."""
+    n_classes = proba.shape[1]
+    counted = np.ones(len(y_true), dtype=bool)
+    if sample_weight is not None:
+        counted = sample_weight > 0
+    scores = []
+    for k in [1] if n_classes == 2 else range(n_classes):
+        hits = y_true == k
+        if not (hits & counted).any():
+            continue
+        if both_sides and not (~hits & counted).any():
+            continue
+        scores.append(score(hits, proba[:, k], sample_weight=sample_weight))
+    return float(np.mean(scores)) if scores else float("nan")
+
+
+def proba_score(monitor, y_true, proba, sample_weight=None):
+    """Score one epoch's validation probabilities as ``monitor`` says.
+
+    Parameters
+    ----------
+    monitor : str or callable
+        ``"average_precision"`` or ``"roc_auc"`` (of class 1 for two classes,
+        else the macro mean one-vs-rest over the classes each is defined
+        for), ``"log_loss"``, a scikit-learn scorer name, or a callable
+        ``monitor(y_true, proba)`` (given ``sample_weight=`` too when it takes
+        it and the rows are weighted).
+    y_true : ndarray of shape (n_rows,)
+        Class indices.
+    proba : ndarray of shape (n_rows, n_classes)
+        Rows that sum to 1.
+    sample_weight : ndarray of shape (n_rows,), default=None
+        Weights of the rows; a scorer whose metric takes none scores the rows
+        unweighted (with a warning).
+
+    Returns
+    -------
+    score : float
+        NaN where the metric is not defined on these rows.
+    """
+    w = sample_weight
+    if monitor == "average_precision":
+        return _one_vs_rest(average_precision_score, y_true, proba, w, False)
+    if monitor == "roc_auc":
+        return _one_vs_rest(roc_auc_score, y_true, proba, w, True)
+    labels = np.arange(proba.shape[1])
+    if monitor == "log_loss":
+        return float(log_loss(y_true, proba, labels=labels, sample_weight=w))
+    if callable(monitor):
+        if w is not None and accepts(monitor, "sample_weight"):
+            return float(monitor(y_true, proba, sample_weight=w))
+        return float(monitor(y_true, proba))
+    scorer = get_scorer(monitor)
+    estimator = _Probabilities(len(labels)).fit()
+    if w is None:
+        return float(scorer(estimator, proba, y_true))
+    try:
+        return float(scorer(estimator, proba, y_true, sample_weight=w))
+    except TypeError as exc:
+        if "sample_weight" not in str(exc):
+            raise
+    warnings.warn(
+        f"The metric of the scorer {monitor!r} takes no sample_weight: "
+        "monitor scores the validation fold unweighted.",
+        UserWarning,
+        stacklevel=2,
+    )
+    return float(scorer(estimator, proba, y_true))
+
+
+class ProbaScoring(Callback):
+    """Score the validation fold's class probabilities once per epoch.
+
+    During the validation pass it keeps the softmax of the logits the net
+    already computed for its validation loss (no second forward pass), as
+    :class:`ClassScoring` keeps their argmax, and at the end of the epoch it
+    records ``valid_<name>``, the score :func:`proba_score` gives them, for
+    early stopping and the best epoch to read. A score not defined on the
+    fold (``roc_auc`` without a validation row of the positive class, say)
+    is recorded as NaN, with an :class:`~sklearn.exceptions.UndefinedMetricWarning`
+    once per training run; such an epoch never counts as an improvement.
+
+    Parameters
+    ----------
+    monitor : str or callable
+        As for :func:`proba_score`.
+    sample_weight : torch.Tensor of shape (n_valid,), default=None
+        Weights of the validation rows, in the order the validation iterator
+        yields them (it must not shuffle). ``None`` counts rows.
+    distributed : bool, default=False
+        Each rank validates on its own shard; the rows of every rank are
+        gathered and scored together, the same bits on every rank.
+    """
+
+    reads_batch_loss = False
+
+    def __init__(self, monitor, *, sample_weight=None, distributed=False):
+        self.monitor = monitor
+        self.sample_weight = sample_weight
+        self.distributed = distributed
+
+    @property
+    def name(self):
+        """The score's name in the history: ``valid_<name>``.
+
+        A callable's ``__name__`` (``"monitor"`` for a lambda).
+        """
+        if not callable(self.monitor):
+            return self.monitor
+        func = getattr(self.monitor, "func", self.monitor)  # unwrap functools.partial
+        name = getattr(func, "__name__", "")
+        return name if name.isidentifier() else "monitor"
+
+    @property
+    def key(self):
+        """The history key of the score."""
+        return f"valid_{self.name}"
+
+    @property
+    def lower_is_better(self):
+        """True for ``"log_loss"``; scorers and callables are greater-is-better."""
+        return self.monitor == "log_loss"
+
+    def initialize(self):
+        self.y_true_, self.proba_ = [], []
+        return self
+
+    def on_train_begin(self, net, **kwargs):
+        self._warned = False
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.y_true_, self.proba_ = [], []
+
+    def on_batch_end(self, net, batch, training, y_pred=None, **kwargs):
+        if training or y_pred is None:
+            return
+        yi = unpack_data(batch)[1]
+        # As predict_proba computes them: the net's softmax, batch by batch.
+        self.proba_.append(torch.softmax(y_pred.detach(), dim=1))  # (B, K)
+        self.y_true_.append(torch.as_tensor(yi, device=y_pred.device))  # (B,)
+
+    def on_epoch_end(self, net, **kwargs):
+        history = net.history
+        if self.key in history[-1]:
+            raise ValueError(
+                f"monitor={self.monitor!r} records its score as {self.key!r}, "
+                "which another score of the history has taken already; give "
+                "the callable another name."
+            )
+        y_true, proba, w = self._rows()
+        self.y_true_, self.proba_ = [], []
+        score = float("nan")  # no validation row (ClassScoring warns)
+        if len(y_true):
+            try:
+                score = proba_score(self.monitor, y_true, proba, w)
+            except (ValueError, TypeError) as exc:
+                raise ValueError(
+                    f"monitor={self.monitor!r} could not score epoch "
+                    f"{len(history)} on the validation fold: {exc}"
+                ) from exc
+        if np.isnan(score) and not self._warned:
+            self._warned = True
+            warnings.warn(
+                f"monitor={self.monitor!r} is not defined on the validation fold "
+                f"at epoch {len(history)} (e.g. roc_auc needs validation rows of "
+                "the positive class and of another): NaN is recorded, and such "
+                "an epoch never counts as an improvement for early stopping or "
+                "the best epoch. Pass X_val and y_val with rows of every class, "
+                "raise validation_fraction, or monitor another score.",
+                UndefinedMetricWarning,
+                stacklevel=2,
+            )
+        history.record(self.key, score)
+
+    def release_fit_data(self):
+        """Drop the references to the fit's validation weights and rows."""
+        self.sample_weight = None
+        self.y_true_, self.proba_ = [], []
+
+    def _rows(self):
+        """This epoch's labels, probabilities (float64 rows that sum to 1, as
+        ``predict_proba`` returns them) and weights, of every rank."""
+        empty = torch.empty(0, dtype=torch.int64)
+        y_true = torch.cat(self.y_true_).cpu() if self.y_true_ else empty
+        proba = torch.cat(self.proba_).cpu() if self.proba_ else None
+        w = None if self.sample_weight is None else self.sample_weight.cpu()
+        if self.distributed:
+            import torch.distributed as dist
+
+            from ._distributed import collective
+
+            local = [y_true, proba, w]
+            parts = [None] * dist.get_world_size()
+            with collective("gathering the validation probabilities"):
+                dist.all_gather_object(parts, local)
+            y_true = torch.cat([p[0] for p in parts])
+            shards = [p[1] for p in parts if p[1] is not None]
+            proba = torch.cat(shards) if shards else None
+            if w is not None:
+                w = torch.cat([p[2] for p in parts])
+        if proba is None:
+            return y_true.numpy(), None, None
+        proba = proba.numpy().astype(np.float64)
+        proba /= proba.sum(axis=1, keepdims=True)
+        return y_true.numpy(), proba, None if w is None else w.double().numpy()
+
+
+class ScoreStopping(EarlyStopping):
+    """skorch's early stopping whose relative threshold holds for negative
+    scores too (``neg_brier_score``): an improvement beats the best score by
+    ``threshold * |best|``, whatever its sign."""
+
+    def _calc_new_threshold(self, score):
+        if self.threshold_mode != "rel":
+            return super()._calc_new_threshold(score)
+        change = self.threshold * abs(score)
+        return score - change if self.lower_is_better else score + change
 
 
 class FiniteLossGuard(Callback):

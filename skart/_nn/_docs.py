@@ -70,13 +70,33 @@ EGA and AutoSMOTE, which synthesise feature vectors, refuse it.""",
 best weights are restored); ``None`` trains for ``max_epochs``.""",
     ),
     "monitor": (
-        '{"loss", "metric", "loss_or_metric"}',
+        '{"loss", "metric", "loss_or_metric", "average_precision", "roc_auc", '
+        '"log_loss"}, scorer name or callable',
         """What early stopping watches on the validation fold, and which
 epoch's weights it restores. ``"loss"``: the loss. ``"metric"``: the mean of
 the per-class ``metric`` (macro F1 by default). ``"loss_or_metric"``:
 training goes on while either improves, and the best metric epoch is restored
 (the metric alone stops on the majority-class plateau of the first epochs).
-The user guide has the measurements.""",
+The user guide has the measurements. A score of the validation fold's class
+probabilities (``predict_proba`` of the epoch's network, read from the
+validation pass the network already makes) is computed once per epoch,
+weighted by the fold's sample weights, and recorded in the history as
+``valid_<name>``: ``"average_precision"`` and ``"roc_auc"`` (of
+``classes_[1]`` for two classes; else the macro mean one-vs-rest over the
+classes with a validation row, and, for ``roc_auc``, a row of another
+class), ``"log_loss"`` (lower is better), the name of any scikit-learn
+scorer (``sklearn.metrics.get_scorer_names()``, e.g. ``"neg_brier_score"``,
+``"balanced_accuracy"``; greater is better, as the scorer's sign makes it;
+the scorer sees encoded classes ``0, 1, ...``, class 1 positive, labels the
+argmax of the probabilities, and a metric that takes no sample weight scores
+unweighted), or a callable ``monitor(y_true, proba)`` of the class indices
+and the probabilities returning a float where greater is better (given
+``sample_weight=`` too when it takes it and the fit is weighted), recorded
+as ``valid_<__name__>`` (``valid_monitor`` for a lambda). An epoch whose
+score is not defined (``roc_auc`` with one class in the validation fold,
+say) records NaN, with an ``UndefinedMetricWarning`` once per training run,
+and never counts as an improvement; a scorer or callable that raises stops
+``fit`` with a ``ValueError`` naming the epoch.""",
     ),
     "decision": (
         '{"argmax", "tuned"}',

@@ -44,7 +44,15 @@ from .._validation import (
     stratified_split,
     train_valid_folds,
 )
-from ._callbacks import ClassScoring, FiniteLossGuard, LossOrMetricStopping
+from ._callbacks import (
+    ClassScoring,
+    FiniteLossGuard,
+    LossOrMetricStopping,
+    MonitorOptions,
+    ProbaScoring,
+    ScoreStopping,
+    is_proba_monitor,
+)
 from ._checkpoint import Checkpoint, CheckpointCallback, open_checkpoint
 from ._data import ArrayDataset, BatchIterator
 from ._distributed import DistributedFit
@@ -158,7 +166,7 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         "random_state": ["random_state"],
         "class_weight": [None, StrOptions({"balanced"}), dict],
         "warm_start": ["boolean"],
-        "monitor": [StrOptions({"loss", "metric", "loss_or_metric"})],
+        "monitor": [MonitorOptions(), callable],
         "decision": [StrOptions({"argmax", "tuned"})],
         "distributed": ["boolean"],
         "checkpoint": [None, str, os.PathLike, Checkpoint],
@@ -324,6 +332,24 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             ("finite_loss", FiniteLossGuard()),
             scoring,
         ]
+        monitor = self.monitor
+        if is_proba_monitor(monitor):
+            # Scored from the validation pass's logits, before any callback
+            # (early stopping, a method's best epoch) reads it.
+            proba_scoring = ProbaScoring(
+                monitor,
+                sample_weight=data.valid_weights,
+                distributed=ddp is not None,
+            )
+            if proba_scoring.key in ("valid_loss", f"valid_{scoring[1].metric_name}"):
+                raise ValueError(
+                    f"monitor={monitor!r} would record its score as "
+                    f"{proba_scoring.key!r}, which the validation loss or the "
+                    "per-class metric records already. Use monitor='loss' or "
+                    "monitor='metric' to stop on those, or give the callable "
+                    "another name."
+                )
+            callbacks.append(("monitor", proba_scoring))
         callbacks += self._method_callbacks(data)
         if self.lr_schedule == "cosine":
             callbacks.append(
@@ -339,12 +365,18 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
                 )
             )
         if self.patience is not None:
-            monitor = self.monitor
             # A method whose own callback keeps the best epoch (by another
             # score) has early stopping only stop.
             load_best = not self._keeps_best_epoch
             if monitor == "loss":
                 stopping = EarlyStopping(patience=self.patience, load_best=load_best)
+            elif is_proba_monitor(monitor):
+                stopping = ScoreStopping(
+                    monitor=proba_scoring.key,
+                    lower_is_better=proba_scoring.lower_is_better,
+                    patience=self.patience,
+                    load_best=load_best,
+                )
             else:
                 rule = EarlyStopping if monitor == "metric" else LossOrMetricStopping
                 stopping = rule(

@@ -26,7 +26,9 @@ class FitState:
     n_features : int
         Features per row (the product of the trailing dimensions).
     X_train, X_valid : ndarray, sparse matrix or None
-        The folds' features as validated, float32.
+        The folds' features as validated, float32; None in a fit on a torch
+        Dataset, which is never read whole (``train_ds`` and ``valid_ds``
+        index it).
     y_train : ndarray or None
         Training labels as class indices, in the smallest integer dtype that
         holds them (uint8 up to 256 classes).
@@ -37,9 +39,12 @@ class FitState:
         for a validation set given by the user).
     valid_weights : torch.Tensor or None
         ``w_valid`` on the training device.
-    train_ds, valid_ds : ArrayDataset or None
+    train_ds, valid_ds : ArrayDataset, DatasetFold or None
         The folds as tensors on the training device (sharing memory with the
-        arrays on the CPU); their batches' labels are int64.
+        arrays on the CPU); their batches' labels are int64. In a fit on a
+        torch Dataset, or with ``train_transform``, a
+        :class:`~skart._nn._torch_datasets.DatasetFold` of positions, read
+        item by item by a ``DataLoader``.
     seed : int
         The fit's seed for torch and the samplers.
     generators : FitGenerators or None

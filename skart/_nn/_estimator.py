@@ -107,6 +107,12 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
     ``_keeps_best_epoch`` (attribute)
         True when a callback of the method keeps the best epoch (a
         :class:`KeepBestEpoch`): early stopping then stops without restoring.
+    ``_synthesises_features`` (attribute)
+        True for a method that builds new feature vectors from the training
+        rows (EGA, AutoSMOTE): a torch Dataset of feature vectors is read
+        into an array before the split, other Datasets and
+        ``train_transform`` are refused. Otherwise ``state.X_train`` is None
+        in a fit on a Dataset, and the folds are ``DatasetFold`` s.
     :meth:`_class_sampler`
         The training fold's class sampler, or None for plain shuffling.
     :meth:`_prepare_fit`

@@ -160,6 +160,27 @@ def test_compile_with_lookahead_steps(easy):
         np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
 
 
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (
+            lambda: EGAClassifier(pretrain_epochs=1, max_epochs=1),
+            "EGA's phase-2 meta step",
+        ),
+        (lambda: AutoSMOTEClassifier(max_epochs=1, k_max=2), "objective='bilevel'"),
+    ],
+    ids=["ega", "autosmote_bilevel"],
+)
+def test_lookahead_nets_refuse_float16(easy, make, match):
+    # What their nets say when training begins in float16 (on CUDA: fit has
+    # refused float16 on the CPU before; the CUDA tests below run it there).
+    X, y = easy
+    net = make().fit(X, y).net_
+    net.precision = "float16"
+    with pytest.raises(ValueError, match=match):
+        net._begin_precision()
+
+
 # -- CUDA -----------------------------------------------------------------
 
 

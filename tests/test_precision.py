@@ -64,6 +64,18 @@ def test_bfloat16_learns_on_cpu(network_estimator, easy):
     assert (clf.predict(X) == y).mean() > 0.9  # the majority class is 0.8
 
 
+def test_bfloat16_model_saves_and_loads(network_estimator, easy):
+    # The file records the precision: the loaded model predicts as the saved one.
+    X, y = easy
+    clf = network_estimator(precision="bfloat16").fit(X, y)
+    buffer = io.BytesIO()
+    clf.save_fitted(buffer)
+    buffer.seek(0)
+    loaded = skart.load_fitted(buffer, device="cpu")
+    assert loaded.precision == "bfloat16"
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
 def test_float16_on_cpu_is_refused(network_estimator, easy):
     X, y = easy
     with pytest.raises(ValueError, match="use precision='bfloat16'"):

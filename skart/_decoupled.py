@@ -225,6 +225,8 @@ class DecoupledClassifier(BaseNetClassifier):
         decision="argmax",
         lr_schedule="cosine",
         device="cpu",
+        precision="float32",
+        compile=False,
         callbacks=None,
         verbose=0,
         random_state=None,
@@ -253,6 +255,8 @@ class DecoupledClassifier(BaseNetClassifier):
         self.decision = decision
         self.lr_schedule = lr_schedule
         self.device = device
+        self.precision = precision
+        self.compile = compile
         self.callbacks = callbacks
         self.verbose = verbose
         self.random_state = random_state

@@ -128,6 +128,8 @@ class ARTClassifier(ARTResampling, BaseNetClassifier):
         decision="argmax",
         lr_schedule="cosine",
         device="cpu",
+        precision="float32",
+        compile=False,
         callbacks=None,
         verbose=0,
         random_state=None,
@@ -155,6 +157,8 @@ class ARTClassifier(ARTResampling, BaseNetClassifier):
         self.decision = decision
         self.lr_schedule = lr_schedule
         self.device = device
+        self.precision = precision
+        self.compile = compile
         self.callbacks = callbacks
         self.verbose = verbose
         self.random_state = random_state

@@ -129,6 +129,17 @@ class AutoSMOTENet(Net):
     # The pool and the validation fold hold training rows.
     fit_data_attributes = (*Net.fit_data_attributes, "pool", "valid")
 
+    @property
+    def float16_refusal(self):
+        if self.objective != "bilevel":
+            return None
+        return (
+            "AutoSMOTE's objective='bilevel' differentiates the validation loss "
+            "through a gradient step (a second-order gradient, which float16's "
+            "range underflows) and sets the gradients by hand, which a gradient "
+            "scaler cannot drive (objective='joint' can run in float16)."
+        )
+
     def initialize_module(self):
         super().initialize_module()
         # Moved to the device by skorch; initialised from the fit's generator
@@ -195,18 +206,24 @@ class AutoSMOTENet(Net):
         X = torch.cat([Xi, z])
         y = torch.cat([yi, yz])
         weight = torch.cat([o.new_ones(len(yi)), o])
-        y_pred = self.infer(X, **fit_params)
+        if self.objective == "bilevel" and self.valid is not None:
+            # The plain module under compile=True: the look-ahead takes a
+            # double backward through this forward, which compiled graphs
+            # do not support.
+            y_pred = self.run_forward(self.module_, X, **fit_params)
+        else:
+            y_pred = self.infer(X, **fit_params)
         # L = [sum_real CE + sum_syn o_i CE] / (B + sum o_i)
         loss = self.get_loss(y_pred, y, X=X, training=True, weight=weight)
         if self.objective == "bilevel" and self.valid is not None:
             self._bilevel_gradients(loss, penalty)
         elif penalty is None:
-            loss.backward()
+            self.backward(loss)
         else:
             # The penalty depends on the decision networks alone: the
             # classifier's gradients are those of the loss. The reported
             # loss stays the classifier's.
-            (loss + penalty).backward()
+            self.backward(loss + penalty)
         return {"loss": loss, "y_pred": y_pred[: len(yi)]}
 
     def _bilevel_gradients(self, loss, penalty=None):
@@ -225,7 +242,9 @@ class AutoSMOTENet(Net):
             device=y_valid.device,
             generator=self.random_streams.device,
         )
-        logits = torch.func.functional_call(self.module_, lookahead, (X_valid[rows],))
+        logits = self.run_forward(
+            torch.func.functional_call, self.module_, lookahead, (X_valid[rows],)
+        )
         # Class-balanced: every class weighs the same in the outer loss, as
         # in the macro-averaged metrics oversampling is meant to improve.
         sample_weight = self.valid_sample_weight

@@ -244,6 +244,8 @@ class EGAClassifier(ARTResampling, BaseNetClassifier):
         monitor="loss",
         lr_schedule=None,
         device="cpu",
+        precision="float32",
+        compile=False,
         callbacks=None,
         verbose=0,
         random_state=None,
@@ -276,6 +278,8 @@ class EGAClassifier(ARTResampling, BaseNetClassifier):
         self.patience = patience
         self.lr_schedule = lr_schedule
         self.device = device
+        self.precision = precision
+        self.compile = compile
         self.callbacks = callbacks
         self.verbose = verbose
         self.random_state = random_state

@@ -10,10 +10,40 @@ from .._nn._net import Net
 from ._meta import meta_gradients
 
 
+class AutocastForward(torch.nn.Module):
+    """``module``'s forward run by ``net.run_forward``: under the net's autocast,
+    its logits as float32.
+
+    EGA's meta step (:func:`meta_gradients`) calls it for the inner and the
+    look-ahead forward passes; its gradients, the double backward included,
+    are taken outside autocast. Its parameters are ``module``'s, named
+    ``module.<name>``, so the look-ahead's ``functional_call`` reaches them.
+    """
+
+    def __init__(self, module, net):
+        super().__init__()
+        self.module = module
+        self.run_forward = net.run_forward
+
+    def forward(self, X):
+        return self.run_forward(self.module, X)
+
+
 class EGANet(Net):
-    """skart's net whose training step is EGA's meta step while ``meta`` is set."""
+    """skart's net whose training step is EGA's meta step while ``meta`` is set.
+
+    The meta step runs the plain module under ``compile=True``: it takes a
+    double backward, which compiled graphs do not support.
+    """
 
     meta = None
+
+    float16_refusal = (
+        "EGA's phase-2 meta step differentiates the validation loss through a "
+        "gradient step (a second-order gradient, which float16's range "
+        "underflows) and steps the weights and points by hand, which a "
+        "gradient scaler cannot drive."
+    )
 
     def train_step(self, batch, **fit_params):
         meta = self.meta
@@ -25,7 +55,7 @@ class EGANet(Net):
         params = [p for p in module.parameters() if p.requires_grad]
         if len(meta.Z) == 0:
             # Nothing to learn: the step is plain SGD with eta1 on the real rows.
-            logits = module(Xi)
+            logits = self.run_forward(module, Xi)
             loss = self.criterion_(logits, yi)
             grads = torch.autograd.grad(loss, params)
             with torch.no_grad():
@@ -41,7 +71,7 @@ class EGANet(Net):
             else meta.valid_weights.index_select(0, vi)
         )
         loss, logits, grads, grad_Z, _ = meta_gradients(
-            module,
+            module if self.autocast_dtype is None else AutocastForward(module, self),
             self.criterion_,
             meta.Z.index_select(0, zi),
             meta.y_z.index_select(0, zi),

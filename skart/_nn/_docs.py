@@ -116,6 +116,36 @@ either way. The user guide has the measurements behind the default.""",
         """Where the network trains. With a GPU, dense training data are moved
 there once and batches are indexed in place.""",
     ),
+    "precision": (
+        '{"float32", "bfloat16", "float16"}',
+        """Mixed precision: the forward passes of training and prediction run
+under :func:`torch.autocast` in this dtype, the parameters and optimiser
+state stay float32 and ``predict_proba`` returns float64 as always.
+``"float32"`` uses no autocast at all. ``"bfloat16"`` needs no loss scaling
+(it has float32's range) and runs on the CPU and recent GPUs; whether it is
+faster depends on the hardware (the user guide's performance page has
+measurements: on a CPU without bfloat16 units it is slower). ``"float16"``
+needs a CUDA device and trains with a gradient scaler
+(``torch.amp.GradScaler``); fit refuses it on the CPU. EGA's phase-2 meta
+step and AutoSMOTE's ``objective="bilevel"`` refuse ``"float16"``: they
+differentiate through a gradient step (a second-order gradient that
+float16's range underflows) and set gradients by hand, which a gradient
+scaler cannot drive; with ``"bfloat16"`` their forward passes, the
+look-ahead's included, are autocast. AutoSMOTE's decision networks run in
+float32.""",
+    ),
+    "compile": (
+        "bool",
+        """Compile the network's forward with :func:`torch.compile` when
+training begins (the first epoch waits for the compilation) and use it for
+the fit's training and evaluation passes and for the fitted estimator's
+predictions in the same process. The module itself is not replaced, so
+saved files, checkpoints, ``to_onnx`` and pickles hold the plain module's
+weights; an estimator loaded with :func:`skart.load_fitted` or unpickled
+predicts with the plain module and compiles nothing. The look-ahead steps of
+EGA's phase 2 and AutoSMOTE's ``objective="bilevel"`` (a double backward,
+which compiled graphs do not support) run the plain module.""",
+    ),
     "callbacks": (
         "list of skorch callbacks or (name, callback) tuples",
         "Extra callbacks, run after the estimator's own.",

@@ -167,6 +167,8 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         "patience": [None, Interval(Integral, 1, None, closed="left")],
         "lr_schedule": [None, StrOptions({"cosine"})],
         "device": [str, torch.device],
+        "precision": [StrOptions({"float32", "bfloat16", "float16"})],
+        "compile": ["boolean"],
         "callbacks": [None, list],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
@@ -421,6 +423,8 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             callbacks=callbacks,
             predict_nonlinearity=softmax,
             device=self.device,
+            precision=self.precision,
+            compile=self.compile,
             verbose=self.verbose,
             **{**self._net_kwargs(data), **routed},
         )
@@ -532,6 +536,12 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
     def _fit(self, X, y, X_val=None, y_val=None, sample_weight=None):
         """Check the data, split it, build the net, train it; return ``self``."""
         self._routed_params()  # unknown names fail before any work
+        if self.precision == "float16" and torch.device(self.device).type != "cuda":
+            raise ValueError(
+                f"precision='float16' needs a CUDA device (it trains with CUDA's "
+                f"gradient scaler), but device={str(self.device)!r}. On the CPU "
+                "use precision='bfloat16': float32's range, no scaler needed."
+            )
         # ``distributed`` is the one core parameter a method may leave out (a
         # method whose training cannot run data-parallel).
         ddp = DistributedFit(self) if getattr(self, "distributed", False) else None

@@ -1,5 +1,7 @@
 """The skorch net every skart network estimator trains: skart's defaults and a lean epoch loop."""
 
+from collections.abc import Mapping
+
 import torch
 from skorch import NeuralNetClassifier
 from skorch.callbacks import (
@@ -10,7 +12,8 @@ from skorch.callbacks import (
     PrintLog,
     ProgressBar,
 )
-from skorch.utils import to_tensor
+from skorch.dataset import unpack_data
+from skorch.utils import TeeGenerator, to_tensor
 
 from ._data import BatchIterator
 from ._loss import per_row_loss
@@ -21,8 +24,115 @@ def softmax(logits):
     return torch.softmax(logits, dim=1)
 
 
+def _as_float32(output):
+    # Autocast's half-precision logits, as float32: the losses, the callbacks
+    # and predict_proba then compute as they do without autocast.
+    if isinstance(output, torch.Tensor) and output.dtype in (
+        torch.bfloat16,
+        torch.float16,
+    ):
+        return output.float()
+    return output
+
+
 class Net(NeuralNetClassifier):
-    """skorch net with skart's defaults and a lean epoch loop for skart's own batches."""
+    """skorch net with skart's defaults and a lean epoch loop for skart's own batches.
+
+    ``precision`` (``"float32"``, ``"bfloat16"`` or ``"float16"``) runs the
+    forward passes under :func:`torch.autocast` (:meth:`run_forward`); the
+    parameters stay float32. ``compile=True`` (skorch's parameter) compiles
+    the module's forward when training begins (:meth:`on_train_begin`),
+    without replacing ``module_``.
+    """
+
+    def __init__(self, *args, precision="float32", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.precision = precision
+
+    # Why a method's training cannot run with precision="float16" (its net
+    # refuses it when training begins), or None.
+    float16_refusal = None
+
+    # The gradient scaler of a float16 fit on CUDA, made when training begins.
+    grad_scaler_ = None
+
+    # (module, compiled module) under compile=True: the compiled forward of
+    # that module, made when training begins. Kept in a tuple so that skorch
+    # does not register it as a module of the net (its state_dict keys would
+    # gain ``_orig_mod.``), and left out of pickles: an unpickled or loaded
+    # estimator predicts with the plain module, compiling nothing.
+    _compiled = None
+
+    def torch_compile(self, module, name):
+        # skorch's compile=True replaces module_ and criterion_ by compiled
+        # modules: their state_dict keys change, and EGA's and AutoSMOTE's
+        # look-ahead (a double backward, which compiled graphs do not support)
+        # would run through them. The forward is compiled beside the module
+        # instead (on_train_begin), for infer alone.
+        return module
+
+    @property
+    def autocast_dtype(self):
+        """The dtype the forward passes autocast to, or None (no autocast)."""
+        precision = getattr(self, "precision", "float32")
+        if precision == "float32":
+            return None
+        if precision == "float16" and torch.device(self.device).type != "cuda":
+            # A float16 model loaded on a machine without CUDA (fit refuses
+            # float16 elsewhere) predicts in float32.
+            return None
+        return getattr(torch, precision)
+
+    def run_forward(self, forward, *args, **kwargs):
+        """``forward(*args, **kwargs)`` under the net's autocast.
+
+        A half-precision tensor result is returned as float32. In float32
+        there is no autocast context at all: the call is ``forward(*args,
+        **kwargs)``. Backward passes run outside it, as torch recommends.
+        """
+        dtype = self.autocast_dtype
+        if dtype is None:
+            return forward(*args, **kwargs)
+        with torch.autocast(torch.device(self.device).type, dtype=dtype):
+            output = forward(*args, **kwargs)
+        return _as_float32(output)
+
+    def infer(self, x, **fit_params):
+        compiled = self._compiled
+        module = (
+            compiled[1]
+            if compiled is not None and compiled[0] is self.module_
+            else self.module_
+        )
+        if module is self.module_ and self.autocast_dtype is None:
+            return super().infer(x, **fit_params)
+        x = to_tensor(x, device=self.device)
+        if isinstance(x, Mapping):
+            return self.run_forward(
+                module, **self._merge_x_and_fit_params(x, fit_params)
+            )
+        return self.run_forward(module, x, **fit_params)
+
+    def backward(self, loss):
+        """``loss.backward()``, through the gradient scaler in a float16 fit."""
+        scaler = self.grad_scaler_
+        (loss if scaler is None else scaler.scale(loss)).backward()
+
+    def train_step_single(self, batch, **fit_params):
+        if self.grad_scaler_ is None:
+            return super().train_step_single(batch, **fit_params)
+        # skorch's step, with the loss scaled for the backward pass.
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        self.backward(loss)
+        return {"loss": loss, "y_pred": y_pred}
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_compiled", None)
+        return state
 
     def _set_training(self, training=True):
         # skorch sets the mode before every batch, and ``Module.train`` walks
@@ -98,17 +208,67 @@ class Net(NeuralNetClassifier):
             and not isinstance(opt, torch.optim.LBFGS)
             for opt in (getattr(self, name + "_") for name in self._optimizers)
         )
+        self._begin_precision()
+        if self.compile and (
+            self._compiled is None or self._compiled[0] is not self.module_
+        ):
+            self._compiled = (self.module_, torch.compile(self.module_))
+
+    def _begin_precision(self):
+        """Refuse a float16 training the method cannot run; make its scaler."""
+        if getattr(self, "precision", "float32") != "float16":
+            return
+        if self.float16_refusal is not None:
+            raise ValueError(
+                f"precision='float16' cannot train this network: "
+                f"{self.float16_refusal} Use precision='bfloat16' (float32's "
+                "range: no gradient scaler needed) or 'float32'."
+            )
+        optimizers = [getattr(self, name + "_") for name in self._optimizers]
+        if any(isinstance(opt, torch.optim.LBFGS) for opt in optimizers):
+            raise ValueError(
+                "precision='float16' trains with a gradient scaler, which cannot "
+                "drive an optimiser that takes a closure (LBFGS). Use "
+                "precision='bfloat16' or another optimizer."
+            )
+        if self.grad_scaler_ is None:
+            # One scaler for every stage of the fit: the loss scale it has
+            # found carries over.
+            self.grad_scaler_ = torch.amp.GradScaler("cuda")
 
     def train_step(self, batch, **fit_params):
         # skorch runs each step as an optimiser closure (for LBFGS), through a
         # step accumulator, and builds the on_grad_computed arguments even when
         # no callback listens. The same step without that machinery costs ~3%
         # less per batch; anything that needs it takes skorch's path.
+        if self.grad_scaler_ is not None:
+            return self._scaled_train_step(batch, **fit_params)
         if not getattr(self, "_lean_step", False):
             return super().train_step(batch, **fit_params)
         self._zero_grad_optimizer()
         step = self.train_step_single(batch, **fit_params)
         self._step_optimizer(None)
+        return step
+
+    def _scaled_train_step(self, batch, **fit_params):
+        # A float16 step (torch's AMP recipe): the scaled loss's backward, the
+        # gradients unscaled before any callback reads them, and the scaler's
+        # step, which skips a step whose gradients overflowed.
+        scaler = self.grad_scaler_
+        self._zero_grad_optimizer()
+        step = self.train_step_single(batch, **fit_params)
+        optimizers = [getattr(self, name + "_") for name in self._optimizers]
+        if self._batch_hooks["on_grad_computed"]:
+            for optimizer in optimizers:
+                scaler.unscale_(optimizer)
+            self.notify(
+                "on_grad_computed",
+                named_parameters=TeeGenerator(self.get_all_learnable_params()),
+                batch=batch,
+            )
+        for optimizer in optimizers:
+            scaler.step(optimizer)
+        scaler.update()
         return step
 
     # Weights of the validation rows (a tensor in the validation iterator's
@@ -123,6 +283,7 @@ class Net(NeuralNetClassifier):
         "valid_sample_weight",
         "resume",
         "random_streams",
+        "grad_scaler_",
     )
 
     # The fit's checkpoint (skart._nn._checkpoint.FitCheckpoint) under

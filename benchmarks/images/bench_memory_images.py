@@ -50,7 +50,11 @@ def child(case, path, epochs, n):
         from skart.datasets import fetch_mnist
 
         X, y = fetch_mnist(
-            path, subset="train", flatten=True, download_if_missing=False, return_X_y=True
+            path,
+            subset="train",
+            flatten=True,
+            download_if_missing=False,
+            return_X_y=True,
         )  # X: (60000, 784) float32
         if n:
             X, y = X[:n], y[:n]
@@ -121,7 +125,9 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--json", help="also write the rows to this file")
-    parser.add_argument("--child", nargs=2, metavar=("CASE", "PATH"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", nargs=2, metavar=("CASE", "PATH"), help=argparse.SUPPRESS
+    )
     parser.add_argument("--n", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:

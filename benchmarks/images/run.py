@@ -104,9 +104,7 @@ def run_one(method, augment, seed, train, test, epochs, crt_epochs):
     decisions = {
         "argmax": est.classes_[proba.argmax(1)],
         # predict's rule, without reading the test folder a second time.
-        "tuned": est.classes_[
-            np.argmax(np.log(proba) + est.decision_offsets_, axis=1)
-        ],
+        "tuned": est.classes_[np.argmax(np.log(proba) + est.decision_offsets_, axis=1)],
     }
     return [
         {
@@ -132,7 +130,10 @@ def main(argv=None):
         "--augment", nargs="+", default=["none", "crop"], choices=sorted(AUGMENTATIONS)
     )
     parser.add_argument(
-        "--methods", nargs="+", default=["plain", "art", "crt"], choices=["plain", "art", "crt"]
+        "--methods",
+        nargs="+",
+        default=["plain", "art", "crt"],
+        choices=["plain", "art", "crt"],
     )
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--crt-epochs", type=int, default=4)

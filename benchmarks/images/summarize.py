@@ -95,16 +95,25 @@ def summarize(rows):
         secs = np.mean([v["fit_seconds"] for v in seeds.values()])
         lines.append(
             f"| {key[0]} | {key[1]} | {key[2]} | {len(seeds)} | "
-            + " | ".join(f"{vals[m].mean():.4f} ± {vals[m].std(ddof=1) if len(seeds) > 1 else 0:.4f}" for m in METRICS)
+            + " | ".join(
+                f"{vals[m].mean():.4f} ± {vals[m].std(ddof=1) if len(seeds) > 1 else 0:.4f}"
+                for m in METRICS
+            )
             + f" | {secs:.0f} |"
         )
-    lines += ["", "## Against the threshold-moving baseline (plain net, tuned offsets)", ""]
+    lines += [
+        "",
+        "## Against the threshold-moving baseline (plain net, tuned offsets)",
+        "",
+    ]
     lines.append(
         "Difference = method − plain/tuned, paired by seed; p: paired t-test / "
         "Wilcoxon signed-rank (two-sided)."
     )
     lines.append("")
-    lines.append("| augment | method | decision | n | Δ macro-F1 | p (t / W) | Δ worst recall | p (t / W) |")
+    lines.append(
+        "| augment | method | decision | n | Δ macro-F1 | p (t / W) | Δ worst recall | p (t / W) |"
+    )
     lines.append("|---|---|---|---|---|---|---|---|")
     for key in sorted(rows):
         augment = key[0]
@@ -115,11 +124,17 @@ def summarize(rows):
         for m in METRICS:
             d, tp, wp, n = paired(rows[key], base, m)
             cells.append(f"{d:+.4f} | {fmt_p(tp)} / {fmt_p(wp)}")
-        lines.append(f"| {augment} | {key[1]} | {key[2]} | {n} | " + " | ".join(cells) + " |")
+        lines.append(
+            f"| {augment} | {key[1]} | {key[2]} | {n} | " + " | ".join(cells) + " |"
+        )
     lines += ["", "## Augmentation against none", ""]
-    lines.append("Difference = with augmentation − without, same method, decision and seed.")
+    lines.append(
+        "Difference = with augmentation − without, same method, decision and seed."
+    )
     lines.append("")
-    lines.append("| augment | method | decision | n | Δ macro-F1 | p (t / W) | Δ worst recall | p (t / W) |")
+    lines.append(
+        "| augment | method | decision | n | Δ macro-F1 | p (t / W) | Δ worst recall | p (t / W) |"
+    )
     lines.append("|---|---|---|---|---|---|---|---|")
     for key in sorted(rows):
         if key[0] == "none" or ("none", *key[1:]) not in rows:
@@ -128,8 +143,14 @@ def summarize(rows):
         for m in METRICS:
             d, tp, wp, n = paired(rows[key], rows[("none", *key[1:])], m)
             cells.append(f"{d:+.4f} | {fmt_p(tp)} / {fmt_p(wp)}")
-        lines.append(f"| {key[0]} | {key[1]} | {key[2]} | {n} | " + " | ".join(cells) + " |")
-    lines += ["", "## The ART paper's MNIST-LT numbers (for comparison, not reproduced)", ""]
+        lines.append(
+            f"| {key[0]} | {key[1]} | {key[2]} | {n} | " + " | ".join(cells) + " |"
+        )
+    lines += [
+        "",
+        "## The ART paper's MNIST-LT numbers (for comparison, not reproduced)",
+        "",
+    ]
     lines.append(
         "Basandrai et al., arXiv:2509.00955, Table 1 (macro-F1, 20 seeds) and "
         "Table A.5 (p of ART against each, paired t / Wilcoxon). Their test set "

@@ -63,7 +63,6 @@ def child(case, path, epochs, n):
     est = ARTClassifier(
         art=False,
         module=CompactCNN,
-        module__n_features=28 * 28,
         max_epochs=epochs,
         patience=None,
         random_state=0,

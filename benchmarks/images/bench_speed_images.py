@@ -63,7 +63,6 @@ def time_estimator(root, transform, workers, epochs, seed=0, batch_size=128):
     est = ARTClassifier(
         art=False,
         module=CompactCNN,
-        module__n_features=28 * 28,
         train_transform=transform,
         iterator_train__num_workers=workers,
         batch_size=batch_size,

@@ -62,8 +62,7 @@ def make_estimator(method, augment, seed, epochs, crt_epochs):
     """The estimator of ``method``, ready to ``fit(folder, None)``."""
     common = dict(
         module=CompactCNN,
-        # The network's side: a data set has no feature count to infer it from.
-        module__n_features=28 * 28,
+        # module__n_features is the size of one item's input (1 * 28 * 28).
         max_epochs=epochs,
         batch_size=128,
         lr=1e-3,

@@ -9,9 +9,10 @@ seeds of the test macro-F1 and worst-class recall. Paired tests across seeds
 - augmentation against none, for each method and decision.
 
 Each test gives the mean paired difference and the two-sided p-values of
-the paired t-test and of the Wilcoxon signed-rank test (exact; with 5 seeds
-its smallest possible p is 0.0625, so it cannot reach 0.05). Only seeds
-present in both arms are paired. The ART paper's MNIST-LT numbers are put
+the paired t-test and of the Wilcoxon signed-rank test (exact: with n seeds
+its smallest possible p is 2 / 2**n, 0.0625 for 5 seeds, so 5 cannot reach
+0.05), and the number of seeds the first arm wins. Only seeds present in
+both arms are paired. The ART paper's MNIST-LT numbers are put
 beside ours::
 
     python -m benchmarks.images.summarize
@@ -61,16 +62,17 @@ def load(path):
 
 
 def paired(a, b, metric):
-    """Mean of a - b over the shared seeds, paired-t p, Wilcoxon p, n."""
+    """Mean of a - b over the shared seeds, paired-t p, Wilcoxon p, n, wins of a."""
     seeds = sorted(set(a) & set(b))
     x = np.array([a[s][metric] for s in seeds])
     z = np.array([b[s][metric] for s in seeds])
     d = x - z
+    wins = int(np.sum(d > 0))
     if len(seeds) < 2 or not np.any(d):
-        return d.mean() if len(d) else np.nan, np.nan, np.nan, len(seeds)
+        return d.mean() if len(d) else np.nan, np.nan, np.nan, len(seeds), wins
     t_p = ttest_rel(x, z).pvalue
     w_p = wilcoxon(x, z).pvalue
-    return d.mean(), t_p, w_p, len(seeds)
+    return d.mean(), t_p, w_p, len(seeds), wins
 
 
 def fmt_p(p):
@@ -108,13 +110,15 @@ def summarize(rows):
     ]
     lines.append(
         "Difference = method − plain/tuned, paired by seed; p: paired t-test / "
-        "Wilcoxon signed-rank (two-sided)."
+        "Wilcoxon signed-rank (two-sided); wins: "
+        "seeds where the method is above."
     )
     lines.append("")
     lines.append(
-        "| augment | method | decision | n | Δ macro-F1 | p (t / W) | Δ worst recall | p (t / W) |"
+        "| augment | method | decision | n | Δ macro-F1 | wins | p (t / W) "
+        "| Δ worst recall | wins | p (t / W) |"
     )
-    lines.append("|---|---|---|---|---|---|---|---|")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|")
     for key in sorted(rows):
         augment = key[0]
         base = rows.get((augment, *BASELINE))
@@ -122,8 +126,8 @@ def summarize(rows):
             continue
         cells = []
         for m in METRICS:
-            d, tp, wp, n = paired(rows[key], base, m)
-            cells.append(f"{d:+.4f} | {fmt_p(tp)} / {fmt_p(wp)}")
+            d, tp, wp, n, wins = paired(rows[key], base, m)
+            cells.append(f"{d:+.4f} | {wins}/{n} | {fmt_p(tp)} / {fmt_p(wp)}")
         lines.append(
             f"| {augment} | {key[1]} | {key[2]} | {n} | " + " | ".join(cells) + " |"
         )
@@ -133,16 +137,17 @@ def summarize(rows):
     )
     lines.append("")
     lines.append(
-        "| augment | method | decision | n | Δ macro-F1 | p (t / W) | Δ worst recall | p (t / W) |"
+        "| augment | method | decision | n | Δ macro-F1 | wins | p (t / W) "
+        "| Δ worst recall | wins | p (t / W) |"
     )
-    lines.append("|---|---|---|---|---|---|---|---|")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|")
     for key in sorted(rows):
         if key[0] == "none" or ("none", *key[1:]) not in rows:
             continue
         cells = []
         for m in METRICS:
-            d, tp, wp, n = paired(rows[key], rows[("none", *key[1:])], m)
-            cells.append(f"{d:+.4f} | {fmt_p(tp)} / {fmt_p(wp)}")
+            d, tp, wp, n, wins = paired(rows[key], rows[("none", *key[1:])], m)
+            cells.append(f"{d:+.4f} | {wins}/{n} | {fmt_p(tp)} / {fmt_p(wp)}")
         lines.append(
             f"| {key[0]} | {key[1]} | {key[2]} | {n} | " + " | ".join(cells) + " |"
         )

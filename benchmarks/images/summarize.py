@@ -76,7 +76,9 @@ def paired(a, b, metric):
 
 
 def fmt_p(p):
-    return "—" if np.isnan(p) else f"{p:.3f}"
+    if np.isnan(p):
+        return "—"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def summarize(rows):

@@ -21,7 +21,10 @@ ORDER = [
 
 def _read(folder):
     frames = [pd.read_csv(p) for p in sorted(Path(folder).glob("*.csv"))]
-    raw = pd.concat(frames, ignore_index=True)
+    # A (set, seed) run twice (a process cut and restarted) counts once.
+    raw = pd.concat(frames, ignore_index=True).drop_duplicates(
+        ["set", "seed", "method"]
+    )
     failed = raw[raw["note"].fillna("").str.startswith("failed")]
     return raw.drop(failed.index), failed
 
@@ -85,7 +88,7 @@ def summarise(out):
         table, chosen, pairs = choose(sel)
         lines.append(
             f"## Selection of `anchor` (validation folds, {len(sel['set'].unique())} "
-            f"selection sets, seeds {sorted(sel['seed'].unique())}, {pairs} pairs)\n"
+            f"selection sets, seeds {sorted(int(s) for s in sel['seed'].unique())}, {pairs} pairs)\n"
         )
         shown = table.copy()
         for col in ("mean val macro-F1", "diff to best", "SE of diff"):
@@ -111,7 +114,7 @@ def summarise(out):
     seeds = ok.groupby("set")["seed"].nunique()
     lines.append(
         f"## Test (25 sets; seeds per set: {seeds.min()}-{seeds.max()}; "
-        f"seeds {sorted(ok['seed'].unique())})\n"
+        f"seeds {sorted(int(s) for s in ok['seed'].unique())})\n"
     )
     mean = ok.pivot_table(index="set", columns="method", values="macro_f1")[order]
     fresh = [s for s in mean.index if s not in SELECTION]

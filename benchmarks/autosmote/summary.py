@@ -106,6 +106,12 @@ def summarise(out):
         (out / "summary.md").write_text("\n".join(lines) + "\n")
         return
     ok, failed = _read(out / "main")
+    # Only (set, seed) pairs that every method finished: a run cut mid-seed
+    # leaves some methods ahead of others on its last set.
+    n_methods = ok["method"].nunique()
+    done = ok.groupby(["set", "seed"])["method"].transform("nunique") == n_methods
+    cut = ok[~done][["set", "seed"]].drop_duplicates()
+    ok = ok[done]
     autos = sorted(
         m for m in ok["method"].unique() if m.startswith("AutoSMOTE") and m != ORDER[0]
     )
@@ -113,20 +119,28 @@ def summarise(out):
     order = [chosen_name, *ORDER] if autos else ORDER
     seeds = ok.groupby("set")["seed"].nunique()
     lines.append(
-        f"## Test (25 sets; seeds per set: {seeds.min()}-{seeds.max()}; "
+        f"## Test ({ok['set'].nunique()} sets; seeds per set: {seeds.min()}-{seeds.max()}; "
         f"seeds {sorted(int(s) for s in ok['seed'].unique())})\n"
     )
     mean = ok.pivot_table(index="set", columns="method", values="macro_f1")[order]
-    fresh = [s for s in mean.index if s not in SELECTION]
-    sel_sets = [s for s in mean.index if s in SELECTION]
+    # Means, ranks and tests over the sets where every method has a score, so
+    # that every method is averaged over the same sets.
+    complete = list(mean.dropna().index)
+    fresh = [s for s in complete if s not in SELECTION]
+    sel_sets = [s for s in complete if s in SELECTION]
     shown = _pct(mean)
     shown.insert(0, "seeds", seeds)
     shown.insert(1, "group", ["selection" if s in SELECTION else "fresh" for s in shown.index])
     shown = shown.sort_values(["group", "set"])
     lines.append("### Test macro-F1 (%, mean over seeds)\n")
     lines.append(shown.to_markdown())
+    if len(complete) < len(mean):
+        lines.append(
+            "\nSets without a score for every method (left out of the means and "
+            f"tests below): {sorted(set(mean.index) - set(complete))}.\n"
+        )
     groups = {
-        f"all {len(mean)}": list(mean.index),
+        f"all {len(complete)}": complete,
         f"fresh {len(fresh)}": fresh,
         f"selection {len(sel_sets)}": sel_sets,
     }
@@ -134,8 +148,7 @@ def summarise(out):
         {g: mean.loc[s].mean() for g, s in groups.items()}
     ).T
     lines.append(
-        "\n### Mean test macro-F1 over sets (%; a method's mean over the sets "
-        "where it ran)\n"
+        "\n### Mean test macro-F1 over sets (%; each set's mean over its seeds)\n"
     )
     lines.append(_pct(agg).to_markdown())
     ranks = mean.dropna().rank(axis=1, ascending=False)
@@ -145,7 +158,7 @@ def summarise(out):
     wide = ok.pivot_table(index=["set", "seed"], columns="method", values="macro_f1")
     for name in dict.fromkeys([chosen_name, ORDER[0]]):
         rows = []
-        for set_ in mean.index:
+        for set_ in complete:
             pair = wide.loc[set_, [name, SMOTE]].dropna()
             diff = pair[name] - pair[SMOTE]
             p, test = paired_p(diff)
@@ -181,6 +194,7 @@ def summarise(out):
             if other == name:
                 continue
             pair = wide[[name, other]].dropna()
+            pair = pair[pair.index.get_level_values("set").isin(complete)]
             diff = pair[name] - pair[other]
             for group, sets in groups.items():
                 d = diff[diff.index.get_level_values("set").isin(sets)]
@@ -206,6 +220,11 @@ def summarise(out):
     lines.append(
         _pct(pd.DataFrame({g: minority.loc[s].mean() for g, s in groups.items()}).T).to_markdown()
     )
+    if len(cut):
+        lines.append(
+            "\n(set, seed) pairs left out, not every method finished (the run was "
+            f"cut): {[tuple(r) for r in cut.itertuples(index=False)]}\n"
+        )
     if len(failed):
         lines.append("\n### Failed fits\n")
         lines.append(failed[["set", "seed", "method", "note"]].to_markdown(index=False))

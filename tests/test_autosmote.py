@@ -374,7 +374,7 @@ def smote_point_probabilities(clf):
 @pytest.mark.parametrize("objective", ["joint", "bilevel"])
 def test_large_anchor_pulls_the_decisions_to_smote(data, objective):
     X, y = data
-    free = tiny(objective=objective, max_epochs=15).fit(X, y)
+    free = tiny(objective=objective, max_epochs=15, anchor=0.0).fit(X, y)
     pulled = tiny(objective=objective, max_epochs=15, anchor=10.0).fit(X, y)
     d = pulled.decision_distributions_
     # Every seed's most probable choices are SMOTE's (k_max=6, so k=5).
@@ -389,15 +389,31 @@ def test_large_anchor_pulls_the_decisions_to_smote(data, objective):
         assert p_pulled > p_free + 0.05
 
 
-def test_anchor_zero_is_the_default_bitwise(data):
+def test_default_anchor_is_the_chosen_one_and_pulls(data):
+    # 3, chosen on validation folds of the selection sets (issue 23).
     X, y = data
     default, zero = tiny(), tiny(anchor=0.0)
-    assert default.get_params()["anchor"] == 0.0
+    assert default.get_params()["anchor"] == 3.0
     default.fit(X, y)
     zero.fit(X, y)
-    assert np.array_equal(default.predict_proba(X), zero.predict_proba(X))
-    for name, p in default.decision_distributions_.items():
-        assert np.array_equal(p, zero.decision_distributions_[name])
+    assert not all(
+        np.array_equal(p, zero.decision_distributions_[name])
+        for name, p in default.decision_distributions_.items()
+    )
+
+
+def test_anchor_zero_computes_no_penalty(data, monkeypatch):
+    # anchor=0 trains as before the anchor existed: the penalty is never built.
+    import skart._autosmote._net as net
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("anchor_penalty called with anchor=0")
+
+    X, y = data
+    reference = tiny(anchor=0.0).fit(X, y)
+    monkeypatch.setattr(net, "anchor_penalty", refuse)
+    again = tiny(anchor=0.0).fit(X, y)
+    assert np.array_equal(reference.predict_proba(X), again.predict_proba(X))
 
 
 def test_anchor_targets_the_largest_feasible_k_below_five():

@@ -86,7 +86,7 @@ TRAIN = dict(
 )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load(name):
     if name in MULTI:
         X, y = MULTI[name](
@@ -112,9 +112,7 @@ def smote_pipeline(y, seed, sampler="SMOTE"):
     k = int(min(5, np.bincount(y).min() - 1))
     cls = {"SMOTE": SMOTE, "BorderlineSMOTE": BorderlineSMOTE}[sampler]
     clf = ARTClassifier(art=False, **TRAIN, random_state=seed)
-    return Pipeline(
-        [("sampler", cls(k_neighbors=k, random_state=seed)), ("clf", clf)]
-    )
+    return Pipeline([("sampler", cls(k_neighbors=k, random_state=seed)), ("clf", clf)])
 
 
 def autosmote(anchor, seed):
@@ -128,7 +126,9 @@ def methods(y_tr, seed, anchor):
     offsets maximising validation macro-F1; a threshold for two classes) and,
     as "MLP", the argmax of its probabilities (the plain net).
     """
-    out = {f"AutoSMOTE a={a:g}": autosmote(a, seed) for a in dict.fromkeys((0.0, anchor))}
+    out = {
+        f"AutoSMOTE a={a:g}": autosmote(a, seed) for a in dict.fromkeys((0.0, anchor))
+    }
     out["MLP+tuned"] = ARTClassifier(
         art=False, decision="tuned", **TRAIN, random_state=seed
     )
@@ -190,7 +190,16 @@ def run(sets, seeds, path, configs, splitter=split):
         writer = csv.writer(fh)
         if new:
             writer.writerow(
-                ["set", "seed", "method", "macro_f1", "minority_f1", "fit_s", "cpu_s", "note"]
+                [
+                    "set",
+                    "seed",
+                    "method",
+                    "macro_f1",
+                    "minority_f1",
+                    "fit_s",
+                    "cpu_s",
+                    "note",
+                ]
             )
         for seed in seeds:
             for name in sets:

@@ -4,9 +4,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import ttest_rel, wilcoxon
-
 from run import ANCHORS, SELECTION
+from scipy.stats import ttest_rel, wilcoxon
 
 SMOTE = "MLP+SMOTE"
 ORDER = [
@@ -130,7 +129,9 @@ def summarise(out):
     sel_sets = [s for s in complete if s in SELECTION]
     shown = _pct(mean)
     shown.insert(0, "seeds", seeds)
-    shown.insert(1, "group", ["selection" if s in SELECTION else "fresh" for s in shown.index])
+    shown.insert(
+        1, "group", ["selection" if s in SELECTION else "fresh" for s in shown.index]
+    )
     shown = shown.sort_values(["group", "set"])
     lines.append("### Test macro-F1 (%, mean over seeds)\n")
     lines.append(shown.to_markdown())
@@ -144,9 +145,7 @@ def summarise(out):
         f"fresh {len(fresh)}": fresh,
         f"selection {len(sel_sets)}": sel_sets,
     }
-    agg = pd.DataFrame(
-        {g: mean.loc[s].mean() for g, s in groups.items()}
-    ).T
+    agg = pd.DataFrame({g: mean.loc[s].mean() for g, s in groups.items()}).T
     lines.append(
         "\n### Mean test macro-F1 over sets (%; each set's mean over its seeds)\n"
     )
@@ -177,7 +176,9 @@ def summarise(out):
         table["Holm p"] = holm(table["p"])
         table["verdict"] = np.where(
             table["Holm p"] < 0.05,
-            np.where(table["diff (pts)"] < 0, "significantly WORSE", "significantly better"),
+            np.where(
+                table["diff (pts)"] < 0, "significantly WORSE", "significantly better"
+            ),
             "",
         )
         table["p"] = table["p"].map(lambda v: f"{v:.3g}")
@@ -212,13 +213,17 @@ def summarise(out):
                 )
     lines.append("\n### Paired over (set, seed), two-sided Wilcoxon, no correction\n")
     lines.append(pd.DataFrame(rows).to_markdown(index=False))
-    minority = ok.pivot_table(index="set", columns="method", values="minority_f1")[order]
+    minority = ok.pivot_table(index="set", columns="method", values="minority_f1")[
+        order
+    ]
     lines.append(
         "\n### Mean minority F1 over sets (%; binary: class 1; multi-class: mean F1 of "
         "the classes with fewer training rows than the mean)\n"
     )
     lines.append(
-        _pct(pd.DataFrame({g: minority.loc[s].mean() for g, s in groups.items()}).T).to_markdown()
+        _pct(
+            pd.DataFrame({g: minority.loc[s].mean() for g, s in groups.items()}).T
+        ).to_markdown()
     )
     if len(cut):
         lines.append(
@@ -229,7 +234,9 @@ def summarise(out):
         lines.append("\n### Failed fits\n")
         lines.append(failed[["set", "seed", "method", "note"]].to_markdown(index=False))
     time_ = ok[ok["method"] != "MLP"]  # the same fit as MLP+tuned
-    secs = time_.pivot_table(index="set", columns="method", values="cpu_s", aggfunc="mean")
+    secs = time_.pivot_table(
+        index="set", columns="method", values="cpu_s", aggfunc="mean"
+    )
     lines.append(
         "\n### Fit cost (CPU seconds of the one-thread process; wall time on the "
         "shared machine was larger)\n\n"

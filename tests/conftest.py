@@ -179,7 +179,11 @@ def _network_estimators():
             {"max_epochs": 4, "k_max": 3, "objective": "joint", **fast},
             changed={"k_max": 4},
             checks={"max_epochs": 12, "k_max": 2},
-            learns={"max_epochs": 15},
+            # anchor=0: with the default pull (3) towards SMOTE's balancing
+            # decisions, a weight's effect on the predicted share (0.04) sits
+            # within the seed noise of three fits, and the statistical
+            # weight tests measure the weights, not the pull.
+            learns={"max_epochs": 15, "anchor": 0.0},
         ),
         NetworkEstimator(
             "decoupled",

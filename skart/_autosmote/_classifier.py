@@ -83,7 +83,9 @@ class AutoSMOTEClassifier(ARTResampling, BaseNetClassifier):
       loss too) drove them, in our measurements, to far-away ``sum`` points
       that are trivial to classify and once to no participation; the
       bilevel objective ranked first of eight methods over seven data sets
-      (``docs/benchmarks_autosmote.md``). ``min_participation`` forces the
+      in our first study, on earlier code (``docs/benchmarks_autosmote.md``
+      has it and the later 25-set test, where the gaps to SMOTE are
+      within the noise). ``min_participation`` forces the
       seeds most likely to take part in up to that share, and the history
       records participation and entropies. ``anchor`` adds a pull towards
       SMOTE's decisions to the decision networks' loss (see the parameter).

@@ -165,10 +165,7 @@ class BatchIterator:
         if self.sampler is not None:
             return self.sampler.sample_indices()
         if self.shuffle:
-            # rng.permutation(n), in int32 where it fits: the same draws and values.
-            idx = np.arange(len(self.dataset), dtype=index_dtype(len(self.dataset)))
-            self._rng.shuffle(idx)
-            return idx
+            return _permutation(len(self.dataset), self._rng)
         return None
 
     def __iter__(self):
@@ -198,6 +195,13 @@ class BatchIterator:
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
 
+def _permutation(n, rng):
+    """``rng.permutation(n)``, in int32 where it fits: the same draws and values."""
+    idx = np.arange(n, dtype=index_dtype(n))
+    rng.shuffle(idx)
+    return idx
+
+
 class _Permutations(Sampler):
     """A fresh permutation of ``range(n)`` per pass, drawn from ``rng``."""
 
@@ -206,10 +210,7 @@ class _Permutations(Sampler):
         self.rng = rng
 
     def __iter__(self):
-        # rng.permutation(n), in int32 where it fits, as BatchIterator draws it.
-        idx = np.arange(self.n, dtype=index_dtype(self.n))
-        self.rng.shuffle(idx)
-        return iter(idx.tolist())
+        return iter(_permutation(self.n, self.rng).tolist())
 
     def __len__(self):
         return self.n

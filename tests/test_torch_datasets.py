@@ -74,7 +74,7 @@ def test_labels_from_targets_without_loading_inputs():
     ds = Tagged(X, labels)
     est = ARTClassifier(max_epochs=1, random_state=0)
 
-    read, pairs = dataset_labels(ds, None, "ARTClassifier")
+    read, pairs, _ = dataset_labels(ds, None, "ARTClassifier")
     assert pairs and ds.reads == [0]  # one item to tell pairs from inputs
     np.testing.assert_array_equal(read, labels)
     est.fit(ds, None)

@@ -516,8 +516,8 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
             if data is None or not is_dataset(data):
                 out += [data, labels]
                 continue
-            labels, pairs = dataset_labels(data, labels, name)
-            shape = input_shape(data, pairs)
+            labels, pairs, first = dataset_labels(data, labels, name)
+            shape = input_shape(first, pairs)
             if len(shape) != 1:
                 raise ValueError(
                     f"{name} synthesises new feature vectors between training "
@@ -553,8 +553,8 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         if is_dataset(X) and self._synthesises_features:
             X, y, X_val, y_val = self._feature_vectors(X, y, X_val, y_val)
         if is_dataset(X):
-            y_raw, pairs = dataset_labels(X, y, type(self).__name__)
-            shape = input_shape(X, pairs)
+            y_raw, pairs, first = dataset_labels(X, y, type(self).__name__)
+            shape = input_shape(first, pairs)
             y_enc = encode_labels(self, y_raw, compact_labels=True)
             self.n_features_in_ = shape[0] if shape else 1
             n_features = int(np.prod(shape))

@@ -86,9 +86,12 @@ def dataset_labels(dataset, y, estimator_name):
         The labels, not yet encoded.
     pairs : bool
         Whether the items are ``(input, label)`` pairs.
+    first : object
+        Item 0, the one item read (for :func:`input_shape`).
     """
     n = check_dataset(dataset)
-    pairs = is_pair(dataset[0])
+    first = dataset[0]
+    pairs = is_pair(first)
     if y is None:
         y = _targets(dataset)
         if y is None:
@@ -103,7 +106,7 @@ def dataset_labels(dataset, y, estimator_name):
         if not pairs:
             raise ValueError(
                 f"{type(dataset).__name__} has `targets` but its items are not "
-                f"(input, label) pairs (item 0 is a {type(dataset[0]).__name__}). "
+                f"(input, label) pairs (item 0 is a {type(first).__name__}). "
                 "Pass y=<one label per item> to fit when the items are inputs."
             )
         source = "its `targets`"
@@ -116,12 +119,12 @@ def dataset_labels(dataset, y, estimator_name):
             f"The dataset has {n} items but {source} has {shape} labels: give "
             "exactly one label per item."
         )
-    return y, pairs
+    return y, pairs, first
 
 
-def input_shape(dataset, pairs, name="X"):
-    """The shape of one input of ``dataset`` (item 0, untransformed)."""
-    x = item_input(dataset[0], pairs)
+def input_shape(item, pairs, name="X"):
+    """The shape of an item's input (untransformed): that of every input."""
+    x = item_input(item, pairs)
     if isinstance(x, numbers.Number):
         return ()
     if not (torch.is_tensor(x) or isinstance(x, np.ndarray)):
@@ -220,7 +223,7 @@ def dataset_folds(dataset, y_enc, X_val, y_val, fraction, rng, split, *, pairs, 
                 f"X is a torch Dataset but X_val is a {type(X_val).__name__}: "
                 "give the validation set as a Dataset too."
             )
-        labels, val_pairs = dataset_labels(X_val, y_val, type(estimator).__name__)
+        labels, val_pairs, _ = dataset_labels(X_val, y_val, type(estimator).__name__)
         unseen = np.setdiff1d(labels, estimator.classes_)
         if unseen.size:
             raise ValueError(

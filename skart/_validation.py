@@ -77,6 +77,21 @@ def encode_labels(estimator, y, *, compact_labels=False):
     return y_enc
 
 
+def encode_validation_labels(estimator, labels, dtype, name="y_val"):
+    """Encode a validation set's labels as indices into the fitted ``classes_``.
+
+    A label that ``y`` does not hold is refused: the validation set may only
+    hold classes seen in training.
+    """
+    unseen = np.setdiff1d(labels, estimator.classes_)
+    if unseen.size:
+        raise ValueError(
+            f"{name} has labels {unseen.tolist()} that are not in y; the "
+            "validation set may only hold classes seen in training."
+        )
+    return np.searchsorted(estimator.classes_, labels).astype(dtype)
+
+
 def stratified_split(y, fraction, rng):
     """Split rows into train and validation, stratified, keeping every class in train.
 
@@ -221,17 +236,11 @@ def train_valid_folds(
         return X_tr, y_enc[train_idx], X_va, y_enc[valid_idx], w_tr, w_va
     X_va = check_X(estimator, X_val, **checks)
     y_val = column_or_1d(y_val)
-    unseen = np.setdiff1d(y_val, estimator.classes_)
-    if unseen.size:
-        raise ValueError(
-            f"y_val has labels {unseen.tolist()} that are not in y; the "
-            "validation set may only hold classes seen in training."
-        )
+    y_va = encode_validation_labels(estimator, y_val, y_enc.dtype)
     if len(y_val) != X_va.shape[0]:
         raise ValueError(
             f"X_val has {X_va.shape[0]} rows but y_val has {len(y_val)} labels."
         )
-    y_va = np.searchsorted(estimator.classes_, y_val).astype(y_enc.dtype)
     if dtype is not None and not sp.issparse(X):
         X = np.ascontiguousarray(X, dtype=dtype)
         X_va = np.ascontiguousarray(X_va, dtype=dtype)

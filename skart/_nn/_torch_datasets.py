@@ -14,6 +14,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, IterableDataset, Subset
 
+from .._validation import encode_validation_labels
+
 ARRAY_ADVICE = "pass the features as an array"
 
 
@@ -224,13 +226,9 @@ def dataset_folds(dataset, y_enc, X_val, y_val, fraction, rng, split, *, pairs, 
                 "give the validation set as a Dataset too."
             )
         labels, val_pairs, _ = dataset_labels(X_val, y_val, type(estimator).__name__)
-        unseen = np.setdiff1d(labels, estimator.classes_)
-        if unseen.size:
-            raise ValueError(
-                f"The validation set has labels {unseen.tolist()} that are not "
-                "in y; it may only hold classes seen in training."
-            )
-        y_va = np.searchsorted(estimator.classes_, labels).astype(y_enc.dtype)
+        y_va = encode_validation_labels(
+            estimator, labels, y_enc.dtype, name="The validation set"
+        )
         valid = DatasetFold(X_val, None, y_va, pairs=val_pairs)
         train_idx, y_tr = None, y_enc
         w_tr, w_va = sample_weight, None

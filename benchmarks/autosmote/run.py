@@ -26,10 +26,16 @@ evidence).
 Glass, Yeast and red Wine Quality), seeds 0-9, the methods of ``methods``;
 score = test macro-F1.
 
+``trade`` reports the pull's trade-off on the test splits: AutoSMOTE alone at
+further anchors (``--anchors``, default 1 and 10), on ``main``'s splits and
+seeds, so that each is paired with ``main``'s rows. It chooses nothing: the
+default was fixed by ``select`` before it ran.
+
     OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 python benchmarks/autosmote/run.py select --seed-list 100 102 104
     OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 python benchmarks/autosmote/run.py select --seed-list 101 103 --out select_b
     OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 python benchmarks/autosmote/run.py main --anchor A --seed-list 0 2 4 6 8
     OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 python benchmarks/autosmote/run.py main --anchor A --seed-list 1 3 5 7 9 --out main_b
+    OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 python benchmarks/autosmote/run.py trade --anchors 1 10 --seed-list 0 2 4 6 8
     python benchmarks/autosmote/run.py summary
 """
 
@@ -138,6 +144,11 @@ def methods(y_tr, seed, anchor):
     return out
 
 
+def trade_methods(y_tr, seed, anchors):
+    """AutoSMOTE alone at further anchors, on the test splits (the pull's trade-off)."""
+    return {f"AutoSMOTE a={a:g}": autosmote(a, seed) for a in anchors}
+
+
 def select_methods(y_tr, seed, anchor=None):
     out = {f"AutoSMOTE a={a:g}": autosmote(a, seed) for a in ANCHORS}
     out["MLP+SMOTE"] = smote_pipeline(y_tr, seed, "SMOTE")
@@ -240,10 +251,11 @@ def run(sets, seeds, path, configs, splitter=split):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["select", "main", "summary"])
+    parser.add_argument("mode", choices=["select", "main", "trade", "summary"])
     parser.add_argument("--seed-list", type=int, nargs="*", default=None)
     parser.add_argument("--sets", nargs="*", default=None)
     parser.add_argument("--anchor", type=float, default=None)
+    parser.add_argument("--anchors", type=float, nargs="*", default=[1.0, 10.0])
     parser.add_argument("--out", default=None, help="raw file name (no .csv)")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -257,6 +269,11 @@ def main():
         seeds = args.seed_list if args.seed_list is not None else range(10)
         path = OUT / "main" / f"{args.out or 'raw'}.csv"
         configs = functools.partial(methods, anchor=args.anchor)
+        run(args.sets or [*MULTI, *BINARY], seeds, path, configs)
+    elif args.mode == "trade":
+        seeds = args.seed_list if args.seed_list is not None else range(10)
+        path = OUT / "trade" / f"{args.out or 'raw'}.csv"
+        configs = functools.partial(trade_methods, anchors=args.anchors)
         run(args.sets or [*MULTI, *BINARY], seeds, path, configs)
     else:
         from summary import summarise

@@ -31,11 +31,17 @@ further anchors (``--anchors``, default 1 and 10), on ``main``'s splits and
 seeds, so that each is paired with ``main``'s rows. It chooses nothing: the
 default was fixed by ``select`` before it ran.
 
+``defaults`` repeats the issue's new-user comparison: every estimator with its
+own defaults (only ``random_state`` set), a stratified 70/30 split z-scored on
+the training part, no ``X_val`` (each holds out its own fold), on the fresh
+binary sets (``--sets`` to choose).
+
     OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 python benchmarks/autosmote/run.py select --seed-list 100 102 104
     OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 python benchmarks/autosmote/run.py select --seed-list 101 103 --out select_b
     OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 python benchmarks/autosmote/run.py main --anchor A --seed-list 0 2 4 6 8
     OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 python benchmarks/autosmote/run.py main --anchor A --seed-list 1 3 5 7 9 --out main_b
     OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 python benchmarks/autosmote/run.py trade --anchors 1 10 --seed-list 0 2 4 6 8
+    OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 python benchmarks/autosmote/run.py defaults --seed-list 0 2 4
     python benchmarks/autosmote/run.py summary
 """
 
@@ -149,6 +155,39 @@ def trade_methods(y_tr, seed, anchors):
     return {f"AutoSMOTE a={a:g}": autosmote(a, seed) for a in anchors}
 
 
+def default_methods(y_tr, seed, anchor=None):
+    """The issue's new-user comparison: every estimator with its own defaults.
+
+    Only ``random_state`` is set (and SMOTE's ``k_neighbors`` capped by the
+    smallest class, as everywhere here); each picks its validation fold and
+    training schedule itself, so the networks share the architecture, not the
+    training: AutoSMOTEClassifier's defaults train longer than ARTClassifier's.
+    """
+    k = int(min(5, np.bincount(y_tr).min() - 1))
+    out = {
+        f"AutoSMOTE a={a:g}": AutoSMOTEClassifier(anchor=a, random_state=seed)
+        for a in (3.0, 0.0)
+    }
+    out["MLP+tuned"] = ARTClassifier(art=False, decision="tuned", random_state=seed)
+    out["MLP+SMOTE"] = Pipeline(
+        [
+            ("sampler", SMOTE(k_neighbors=k, random_state=seed)),
+            ("clf", ARTClassifier(art=False, random_state=seed)),
+        ]
+    )
+    out["ART"] = ARTClassifier(random_state=seed)
+    return out
+
+
+def default_split(X, y, seed):
+    """The issue's protocol: stratified 70/30, z-scored on the training part."""
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, test_size=0.3, stratify=y, random_state=seed
+    )
+    scaler = StandardScaler().fit(X_tr)
+    return scaler.transform(X_tr), y_tr, None, None, scaler.transform(X_te), y_te
+
+
 def select_methods(y_tr, seed, anchor=None):
     out = {f"AutoSMOTE a={a:g}": autosmote(a, seed) for a in ANCHORS}
     out["MLP+SMOTE"] = smote_pipeline(y_tr, seed, "SMOTE")
@@ -156,6 +195,8 @@ def select_methods(y_tr, seed, anchor=None):
 
 
 def fit(est, X, y, X_val, y_val):
+    if X_val is None:  # ``defaults``: each estimator holds out its own fold
+        return est.fit(X, y)
     if isinstance(est, Pipeline):
         return est.fit(X, y, clf__X_val=X_val, clf__y_val=y_val)
     return est.fit(X, y, X_val=X_val, y_val=y_val)
@@ -251,7 +292,9 @@ def run(sets, seeds, path, configs, splitter=split):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["select", "main", "trade", "summary"])
+    parser.add_argument(
+        "mode", choices=["select", "main", "trade", "defaults", "summary"]
+    )
     parser.add_argument("--seed-list", type=int, nargs="*", default=None)
     parser.add_argument("--sets", nargs="*", default=None)
     parser.add_argument("--anchor", type=float, default=None)
@@ -275,6 +318,11 @@ def main():
         path = OUT / "trade" / f"{args.out or 'raw'}.csv"
         configs = functools.partial(trade_methods, anchors=args.anchors)
         run(args.sets or [*MULTI, *BINARY], seeds, path, configs)
+    elif args.mode == "defaults":
+        seeds = args.seed_list if args.seed_list is not None else range(5)
+        path = OUT / "defaults" / f"{args.out or 'raw'}.csv"
+        fresh = [name for name in BINARY if name not in SELECTION]
+        run(args.sets or fresh, seeds, path, default_methods, default_split)
     else:
         from summary import summarise
 

@@ -183,7 +183,7 @@ def trade_methods(y_tr, seed, anchors):
     return {f"AutoSMOTE a={a:g}": autosmote(a, seed) for a in anchors}
 
 
-def default_methods(y_tr, seed, anchor=None):
+def default_methods(y_tr, seed, anchor=None, only=None):
     """The issue's new-user comparison: every estimator with its own defaults.
 
     Only ``random_state`` is set (and SMOTE's ``k_neighbors`` capped by the
@@ -192,8 +192,13 @@ def default_methods(y_tr, seed, anchor=None):
     training: AutoSMOTEClassifier's defaults train longer than ARTClassifier's.
     """
     k = int(min(5, np.bincount(y_tr).min() - 1))
+    # AutoSMOTEClassifier's training defaults changed after this run's first
+    # pass (select-train): its rows under the new defaults are labelled so.
+    new = (
+        " (new defaults)" if "decision_lr" in AutoSMOTEClassifier().get_params() else ""
+    )
     out = {
-        f"AutoSMOTE a={a:g}": AutoSMOTEClassifier(anchor=a, random_state=seed)
+        f"AutoSMOTE a={a:g}{new}": AutoSMOTEClassifier(anchor=a, random_state=seed)
         for a in (3.0, 0.0)
     }
     out["MLP+tuned"] = ARTClassifier(art=False, decision="tuned", random_state=seed)
@@ -204,7 +209,7 @@ def default_methods(y_tr, seed, anchor=None):
         ]
     )
     out["ART"] = ARTClassifier(random_state=seed)
-    return out
+    return {k: v for k, v in out.items() if only is None or k in only}
 
 
 def default_split(X, y, seed):
@@ -377,7 +382,12 @@ def main():
     parser.add_argument("--anchor", type=float, default=None)
     parser.add_argument("--anchors", type=float, nargs="*", default=[1.0, 10.0])
     parser.add_argument("--out", default=None, help="raw file name (no .csv)")
-    parser.add_argument("--only", nargs="*", default=None, help="select-train: methods")
+    parser.add_argument(
+        "--only",
+        nargs="*",
+        default=None,
+        help="methods to run (select-train, defaults)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     if args.mode == "select":
@@ -400,7 +410,8 @@ def main():
         seeds = args.seed_list if args.seed_list is not None else range(5)
         path = OUT / "defaults" / f"{args.out or 'raw'}.csv"
         fresh = [name for name in BINARY if name not in SELECTION]
-        run(args.sets or fresh, seeds, path, default_methods, default_split)
+        configs = functools.partial(default_methods, only=args.only)
+        run(args.sets or fresh, seeds, path, configs, default_split)
     elif args.mode == "select-train":
         seeds = args.seed_list or range(100, 110)
         path = OUT / "select_train" / f"{args.out or 'raw'}.csv"

@@ -115,11 +115,13 @@ class AutoSMOTENet(Net):
         objective="joint",
         valid=None,
         anchor=0.0,
+        decision_lr=None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.generator = generator
         self.anchor = anchor
+        self.decision_lr = decision_lr
         self.pool = pool
         self.objective = objective
         self.valid = valid
@@ -145,6 +147,23 @@ class AutoSMOTENet(Net):
         # Moved to the device by skorch; initialised from the fit's generator
         # by skart's Net (DecisionNets.reset_parameters).
         self.generator_ = self.generator()
+        return self
+
+    def initialize_optimizer(self, *args, **kwargs):
+        # One optimiser; the decision networks in a parameter group of their
+        # own at ``decision_lr`` (None: the classifier's ``lr``). The
+        # classifier's group stays first: the bilevel look-ahead steps at its
+        # rate.
+        super().initialize_optimizer(*args, **kwargs)
+        if self.decision_lr is None:
+            return self
+        decision = list(self.generator_.parameters())
+        mine = {id(p) for p in decision}
+        for group in self.optimizer_.param_groups:
+            group["params"] = [p for p in group["params"] if id(p) not in mine]
+        self.optimizer_.add_param_group(
+            {"params": [p for p in decision if p.requires_grad], "lr": self.decision_lr}
+        )
         return self
 
     def get_loss(self, y_pred, y_true, X=None, training=False, weight=None):

@@ -450,6 +450,9 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
         net = self.net_
         net.warm_start = True  # skorch's fit then skips initialize()
         net.initialize()
+        # The fresh optimiser's learning rates, one per parameter group (a
+        # method may give its second module a rate of its own).
+        fresh_lrs = [group["lr"] for group in net.optimizer_.param_groups]
         # Every module and criterion of the net (a method's second module,
         # such as AutoSMOTE's decision networks, included) and the optimiser.
         try:
@@ -468,9 +471,9 @@ class BaseNetClassifier(ClassifierMixin, BaseEstimator):
                 "them, or set warm_start=False to train a new network. "
                 f"torch said: {exc}"
             ) from exc
-        for group in net.optimizer_.param_groups:
+        for group, lr in zip(net.optimizer_.param_groups, fresh_lrs):
             # The moments carry over; the learning rate starts a new cycle.
-            group["lr"] = self.lr
+            group["lr"] = lr
             group.pop("initial_lr", None)
         net.history = previous_net.history
 

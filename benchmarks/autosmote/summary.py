@@ -75,6 +75,14 @@ def choose(sel):
     return table, chosen, len(wide)
 
 
+def _failures(failed):
+    """Markdown lines listing the fits that failed (none: no lines)."""
+    if not len(failed):
+        return []
+    columns = ["set", "seed", "method", "note"]
+    return ["\nFailed fits:\n", failed[columns].to_markdown(index=False)]
+
+
 def _pct(frame):
     return (100 * frame).round(1)
 
@@ -141,10 +149,7 @@ def trade_off(main, folder, main_anchors):
         table.append(row)
     table = pd.DataFrame(table).round(2).astype(object)
     out.append(table.where(table.notna(), "").to_markdown(index=False))
-    if len(failed):
-        out.append("\nFailed fits:\n")
-        out.append(failed[["set", "seed", "method", "note"]].to_markdown(index=False))
-    return out
+    return out + _failures(failed)
 
 
 def defaults_section(folder):
@@ -210,10 +215,7 @@ def defaults_section(folder):
         "\nCPU seconds of fitting, all pairs: "
         + ", ".join(f"{m} {v:.0f}" for m, v in cpu.items())
     )
-    if len(failed):
-        out.append("\nFailed fits:\n")
-        out.append(failed[["set", "seed", "method", "note"]].to_markdown(index=False))
-    return out
+    return out + _failures(failed)
 
 
 def choose_training(folder):
@@ -250,9 +252,7 @@ def choose_training(folder):
         "Per set (mean validation macro-F1, %):\n",
         _pct(wide.groupby(level="set").mean()).to_markdown(),
     ]
-    if len(failed):
-        out.append(failed[["set", "seed", "method", "note"]].to_markdown(index=False))
-    return out
+    return out + _failures(failed)
 
 
 def summarise(out):

@@ -201,6 +201,17 @@ def default_methods(y_tr, seed, anchor=None, only=None):
         f"AutoSMOTE a={a:g}{new}": AutoSMOTEClassifier(anchor=a, random_state=seed)
         for a in (3.0, 0.0)
     }
+    if new:
+        # The old defaults, the paper's training passed explicitly: bitwise the
+        # models the code before the change made by default.
+        out.update(
+            {
+                f"AutoSMOTE a={a:g}": AutoSMOTEClassifier(
+                    anchor=a, random_state=seed, **PAPER_TRAIN
+                )
+                for a in (3.0, 0.0)
+            }
+        )
     out["MLP+tuned"] = ARTClassifier(art=False, decision="tuned", random_state=seed)
     out["MLP+SMOTE"] = Pipeline(
         [

@@ -183,44 +183,38 @@ def trade_methods(y_tr, seed, anchors):
     return {f"AutoSMOTE a={a:g}": autosmote(a, seed) for a in anchors}
 
 
+def default_smote_pipeline(y_tr, seed):
+    """The SMOTE pipeline at its defaults (``k_neighbors`` capped by the smallest class)."""
+    k = int(min(5, np.bincount(y_tr).min() - 1))
+    return Pipeline(
+        [
+            ("sampler", SMOTE(k_neighbors=k, random_state=seed)),
+            ("clf", ARTClassifier(art=False, random_state=seed)),
+        ]
+    )
+
+
 def default_methods(y_tr, seed, anchor=None, only=None):
     """The issue's new-user comparison: every estimator with its own defaults.
 
     Only ``random_state`` is set (and SMOTE's ``k_neighbors`` capped by the
     smallest class, as everywhere here); each picks its validation fold and
     training schedule itself, so the networks share the architecture, not the
-    training: AutoSMOTEClassifier's defaults train longer than ARTClassifier's.
+    training. AutoSMOTE runs twice: at today's defaults ("(new defaults)",
+    the training ``select-train`` chose) and at the defaults before issue 23,
+    the paper's training passed explicitly (bitwise the models those
+    defaults made).
     """
-    k = int(min(5, np.bincount(y_tr).min() - 1))
-    # AutoSMOTEClassifier's training defaults changed after this run's first
-    # pass (select-train): its rows under the new defaults are labelled so.
-    new = (
-        " (new defaults)" if "decision_lr" in AutoSMOTEClassifier().get_params() else ""
-    )
-    out = {
-        f"AutoSMOTE a={a:g}{new}": AutoSMOTEClassifier(anchor=a, random_state=seed)
-        for a in (3.0, 0.0)
-    }
-    if new:
-        # The old defaults, the paper's training passed explicitly: bitwise the
-        # models the code before the change made by default.
-        out.update(
-            {
-                f"AutoSMOTE a={a:g}": AutoSMOTEClassifier(
-                    anchor=a, random_state=seed, **PAPER_TRAIN
-                )
-                for a in (3.0, 0.0)
-            }
-        )
+    out = {}
+    for label, train in ((" (new defaults)", {}), ("", PAPER_TRAIN)):
+        for a in (3.0, 0.0):
+            out[f"AutoSMOTE a={a:g}{label}"] = AutoSMOTEClassifier(
+                anchor=a, random_state=seed, **train
+            )
     out["MLP+tuned"] = ARTClassifier(art=False, decision="tuned", random_state=seed)
-    out["MLP+SMOTE"] = Pipeline(
-        [
-            ("sampler", SMOTE(k_neighbors=k, random_state=seed)),
-            ("clf", ARTClassifier(art=False, random_state=seed)),
-        ]
-    )
+    out["MLP+SMOTE"] = default_smote_pipeline(y_tr, seed)
     out["ART"] = ARTClassifier(random_state=seed)
-    return {k: v for k, v in out.items() if only is None or k in only}
+    return {name: est for name, est in out.items() if only is None or name in only}
 
 
 def default_split(X, y, seed):
@@ -251,22 +245,25 @@ PAPER_TRAIN = dict(
 
 
 def select_train_methods(y_tr, seed, anchor=None, only=None):
-    """``select-train``: AutoSMOTE (default anchor) under each training, at defaults."""
-    trainings = {"paper": PAPER_TRAIN, "core": CORE_TRAIN}
-    if "decision_lr" in AutoSMOTEClassifier().get_params():
-        # The paper's and core trainings as before decision_lr existed (one
-        # rate for both networks), and the candidate: the core training for
-        # the classifier, the paper's rate for the decision networks.
-        trainings = {name: {**t, "decision_lr": None} for name, t in trainings.items()}
-        trainings["core+decision_lr"] = {**CORE_TRAIN, "decision_lr": 0.05}
+    """``select-train``: AutoSMOTE (default anchor) under each training, at defaults.
+
+    The paper's and the core training with one rate for both networks, and
+    the candidate: the core training for the classifier, the paper's rate for
+    the decision networks.
+    """
+    trainings = {
+        "paper": {**PAPER_TRAIN, "decision_lr": None},
+        "core": {**CORE_TRAIN, "decision_lr": None},
+        "core+decision_lr": {**CORE_TRAIN, "decision_lr": 0.05},
+    }
     out = {
         f"AutoSMOTE {name} training": AutoSMOTEClassifier(
             anchor=3.0, random_state=seed, **train
         )
         for name, train in trainings.items()
     }
-    out["MLP+SMOTE"] = default_methods(y_tr, seed)["MLP+SMOTE"]
-    return {k: v for k, v in out.items() if only is None or k in only}
+    out["MLP+SMOTE"] = default_smote_pipeline(y_tr, seed)
+    return {name: est for name, est in out.items() if only is None or name in only}
 
 
 def select_train_split(X, y, seed):

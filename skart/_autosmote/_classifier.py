@@ -402,10 +402,11 @@ class AutoSMOTEClassifier(ARTResampling, BaseNetClassifier):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features) or torch Dataset
-            Training data: numeric (dense; a DataFrame is fine). Sparse matrices are refused. A
-            ``torch.utils.data.Dataset`` whose inputs are feature vectors
-            (1-d) is read into an array, since new vectors are synthesised
-            between them; other Datasets are refused (embed them first).
+            Training data: numeric (dense; a DataFrame is fine). Sparse
+            matrices are refused. A ``torch.utils.data.Dataset`` whose inputs
+            are feature vectors (1-d) is read into an array, since new vectors
+            are synthesised between them; other Datasets are refused (embed
+            them first).
         y : array-like of shape (n_samples,) or None
             Class labels of any type ``LabelEncoder`` accepts. With a Dataset,
             ``None`` reads them from its ``targets`` attribute.
